@@ -1,14 +1,21 @@
-"""Exact and near-duplicate detection of problem statements: normalised text + word n-gram Jaccard.
+"""Exact and near-duplicate detection of problem statements: normalised text + word n-gram overlap.
 
-- Exact: two statements are the same when their normalised text (NFKC, lower case, LaTeX `$` and
-  punctuation dropped, whitespace collapsed) is identical.
-- Near: Jaccard similarity of their sets of word n-grams ("shingles") is at least a threshold. Candidate
-  pairs come from MinHash + locality-sensitive hashing (banding); every candidate is then checked with the
-  exact Jaccard of the shingle sets, so the decision never depends on the MinHash estimate, only whether a
-  pair is looked at. LSH recall at the threshold is > 99% with the band sizes chosen below.
+- Exact: two statements are the same when their normalised text (NFKC, lower case, `^ _ $ \\ { }` deleted
+  so `10^5`/`105` and `s_1`/`s1` agree, other punctuation dropped, whitespace collapsed) is identical.
+- Near: `similarity(A, B) = |A & B| / min(|A|, |B|)` over the two sets of word n-grams ("shingles"): the
+  share of the shorter statement found in the longer one. Containment, not Jaccard, because the same
+  problem is often published with and without its examples and constraints (rllm's LeetCode copies of
+  LiveCodeBench problems score Jaccard 0.3-0.55 but containment ~1.0). When the shorter statement has
+  fewer than MIN_CONTAINMENT_SHINGLES shingles, containment says little and Jaccard is used instead.
 
-Pure Python + numpy, deterministic (fixed hash seeds, sorted iteration). Not covered: semantic
-paraphrases (different wording of the same task), statements in different languages, code similarity.
+Candidates come from an exact inverted index: pairs that share a "rare" shingle (one in at most
+RARE_DF statements). Shingles more common than that (stock phrases) are not indexed but are counted in
+an upper bound, so a pair is only skipped when even its best case is below the threshold: no pair above
+the threshold is missed (unlike MinHash-LSH), and every reported similarity is exact. Exact duplicates
+are collapsed first, so a statement copied many times does not turn its own shingles into stock phrases.
+
+Pure Python + numpy, deterministic. Not covered: paraphrases (different wording of the same task),
+translations, code similarity.
 """
 
 from __future__ import annotations
@@ -22,117 +29,117 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NUM_PERM = 128
-_MERSENNE = np.uint64((1 << 61) - 1)
+RARE_DF = 64
+MIN_CONTAINMENT_SHINGLES = 20
+_JOINERS = re.compile(r"[\^_$\\{}]")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
 def normalise_text(text: str) -> str:
     """Text with formatting noise removed: what 'the same statement' is compared on."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = _JOINERS.sub("", unicodedata.normalize("NFKC", text).lower())
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
 def shingles(normalised: str, n: int) -> frozenset[int]:
-    """Word n-grams of a normalised text, as 64-bit hashes (a text shorter than n is one shingle)."""
+    """Word n-grams of a normalised text, as 63-bit hashes (a text shorter than n words is one shingle)."""
     words = normalised.split()
-    grams = [" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))]
-    return frozenset(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") for g in grams)
+    grams = (" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1)))
+    return frozenset(int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") >> 1 for g in grams)
 
 
-def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
-
-
-def _band_rows(threshold: float) -> int:
-    """Rows per LSH band: the largest r whose S-curve (1/b)^(1/r) sits at least 0.15 below the threshold,
-    so pairs at the threshold are almost surely candidates while unrelated pairs rarely are."""
-    for r in (16, 8, 4, 2, 1):
-        b = NUM_PERM // r
-        if (1.0 / b) ** (1.0 / r) <= threshold - 0.15:
-            return r
-    return 1
+def similarity(a: frozenset[int], b: frozenset[int]) -> float:
+    """Containment of the smaller shingle set in the larger; Jaccard when the smaller one is tiny."""
+    inter = len(a & b)
+    small = min(len(a), len(b))
+    if small >= MIN_CONTAINMENT_SHINGLES:
+        return inter / small
+    union = len(a) + len(b) - inter
+    return inter / union if union else 1.0
 
 
 @dataclass
 class Signatures:
-    """Normalised-text digests, shingle sets and MinHash signatures of a list of statements."""
+    """Normalised-text digests and shingle sets of a list of statements."""
 
     digests: list[str]
     shingle_sets: list[frozenset[int]]
-    minhashes: np.ndarray  # [N, NUM_PERM] uint64
 
     @classmethod
     def build(cls, texts: Sequence[str], ngram: int) -> Signatures:
-        rng = np.random.default_rng(20240408)  # fixed: signatures must not change between runs
-        # a < 2^31 and x < 2^32 keep a*x + b below 2^64, so uint64 arithmetic cannot wrap
-        a = rng.integers(1, 1 << 31, size=NUM_PERM, dtype=np.uint64)
-        b = rng.integers(0, 1 << 31, size=NUM_PERM, dtype=np.uint64)
-        digests, sets = [], []
-        mins = np.empty((len(texts), NUM_PERM), dtype=np.uint64)
-        for i, text in enumerate(texts):
-            norm = normalise_text(text)
-            digests.append(hashlib.sha256(norm.encode()).hexdigest())
-            sh = shingles(norm, ngram)
-            sets.append(sh)
-            x = (np.fromiter(sh, dtype=np.uint64, count=len(sh)) & np.uint64(0xFFFFFFFF))[:, None]
-            mins[i] = ((x * a + b) % _MERSENNE).min(axis=0)
-        return cls(digests, sets, mins)
+        norms = [normalise_text(t) for t in texts]
+        return cls(
+            [hashlib.sha256(n.encode()).hexdigest() for n in norms],
+            [shingles(n, ngram) for n in norms],
+        )
 
-    def band_keys(self, i: int, rows: int) -> list[bytes]:
-        sig = self.minhashes[i]
-        return [bytes([k]) + sig[k * rows : (k + 1) * rows].tobytes() for k in range(NUM_PERM // rows)]
+    def representatives(self) -> list[int]:
+        """The first item of each distinct digest, in order."""
+        seen: set[str] = set()
+        out = []
+        for i, d in enumerate(self.digests):
+            if d not in seen:
+                seen.add(d)
+                out.append(i)
+        return out
 
 
-@dataclass(frozen=True)
-class Match:
-    """Item `i` duplicates item `j` (exact, or near with this Jaccard similarity)."""
+def _upper_bound(shared: np.ndarray, size_i: np.ndarray, size_j: np.ndarray, common_i: np.ndarray,
+                 common_j: np.ndarray) -> np.ndarray:
+    """Best-case similarity of pairs that share `shared` rare shingles (stock phrases may add more)."""
+    inter = shared + np.minimum(common_i, common_j)
+    small = np.minimum(size_i, size_j)
+    union = np.maximum(size_i + size_j - inter, 1)
+    return np.where(small >= MIN_CONTAINMENT_SHINGLES, inter / np.maximum(small, 1), inter / union)
 
-    i: int
-    j: int
-    similarity: float
-    exact: bool
 
+def near_pairs(sets: Sequence[frozenset[int]], threshold: float, side: Sequence[int] | None = None
+               ) -> list[tuple[int, int, float]]:
+    """(i, j, similarity) for i < j with similarity >= threshold, sorted.
 
-def _lsh_candidates(query: Signatures, index: Signatures, rows: int, same: bool) -> dict[int, set[int]]:
-    buckets: dict[bytes, list[int]] = defaultdict(list)
-    for j in range(len(index.digests)):
-        for key in index.band_keys(j, rows):
-            buckets[key].append(j)
-    out: dict[int, set[int]] = defaultdict(set)
-    for i in range(len(query.digests)):
-        for key in query.band_keys(i, rows):
-            for j in buckets.get(key, ()):
-                if not same or j != i:
-                    out[i].add(j)
+    With `side` (0/1 per item) only pairs across the two sides are considered (decontamination).
+    """
+    n = len(sets)
+    if n < 2:
+        return []
+    sizes = np.array([len(s) for s in sets], dtype=np.int64)
+    doc = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    hashes = np.fromiter((h for s in sets for h in s), dtype=np.int64, count=int(sizes.sum()))
+    order = np.lexsort((doc, hashes))
+    hashes, doc = hashes[order], doc[order]
+    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+    counts = np.diff(np.r_[starts, len(hashes)])
+    # shingles in more than RARE_DF statements are stock phrases: not indexed, only counted in the bound
+    common = np.bincount(doc[np.repeat(counts > RARE_DF, counts)], minlength=n)
+    codes = []
+    for size in range(2, RARE_DF + 1):
+        group_starts = starts[counts == size]
+        if not len(group_starts):
+            continue
+        members = doc[group_starts[:, None] + np.arange(size)]  # [G, size], sorted within a row
+        a, b = np.triu_indices(size, k=1)
+        ii, jj = members[:, a].ravel(), members[:, b].ravel()
+        if side is not None:
+            s = np.asarray(side)
+            keep = s[ii] != s[jj]
+            ii, jj = ii[keep], jj[keep]
+        codes.append(ii * n + jj)
+    if not codes:
+        return []
+    pair_codes, shared = np.unique(np.concatenate(codes), return_counts=True)
+    ii, jj = pair_codes // n, pair_codes % n
+    bound = _upper_bound(shared, sizes[ii], sizes[jj], common[ii], common[jj])
+    out = []
+    for i, j in zip(ii[bound >= threshold].tolist(), jj[bound >= threshold].tolist()):
+        sim = similarity(sets[i], sets[j])
+        if sim >= threshold:
+            out.append((i, j, sim))
     return out
 
 
-def find_matches(query: Signatures, index: Signatures, threshold: float, same: bool = False) -> list[Match]:
-    """Every (i in query, j in index) pair that is an exact or near duplicate, best match first per i.
-
-    With `same=True` query and index are one list and only pairs i != j are reported.
-    """
-    by_digest: dict[str, list[int]] = defaultdict(list)
-    for j, d in enumerate(index.digests):
-        by_digest[d].append(j)
-    candidates = _lsh_candidates(query, index, _band_rows(threshold), same)
-    matches = []
-    for i, digest in enumerate(query.digests):
-        exact = {j for j in by_digest.get(digest, ()) if not (same and j == i)}
-        found = [Match(i, j, 1.0, True) for j in sorted(exact)]
-        for j in sorted(candidates.get(i, set()) - exact):
-            sim = jaccard(query.shingle_sets[i], index.shingle_sets[j])
-            if sim >= threshold:
-                found.append(Match(i, j, sim, False))
-        matches += sorted(found, key=lambda m: (-m.similarity, m.j))
-    return matches
-
-
-def cluster(n: int, matches: list[Match]) -> list[list[int]]:
-    """Connected components of the duplicate graph over items 0..n-1, each sorted, in order of first item."""
+def duplicate_clusters(sigs: Signatures, threshold: float) -> list[list[int]]:
+    """Groups of items that are exact or near duplicates (transitively), each sorted; singletons included."""
+    n = len(sigs.digests)
     parent = list(range(n))
 
     def root(x: int) -> int:
@@ -141,11 +148,43 @@ def cluster(n: int, matches: list[Match]) -> list[list[int]]:
             x = parent[x]
         return x
 
-    for m in matches:
-        ri, rj = root(m.i), root(m.j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
+    def union(x: int, y: int) -> None:
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+
+    first: dict[str, int] = {}
+    for i, d in enumerate(sigs.digests):
+        union(first.setdefault(d, i), i)
+    reps = sigs.representatives()
+    for a, b, _ in near_pairs([sigs.shingle_sets[r] for r in reps], threshold):
+        union(reps[a], reps[b])
     groups: dict[int, list[int]] = defaultdict(list)
     for x in range(n):
         groups[root(x)].append(x)
     return [groups[k] for k in sorted(groups)]
+
+
+def contaminated(train: Signatures, test: Signatures, threshold: float) -> dict[int, tuple[int, float]]:
+    """For each train item that matches a test item: (that test item, similarity; 1.0 = same text).
+
+    The best-matching test item is reported (highest similarity, then lowest index).
+    """
+    test_by_digest: dict[str, int] = {}
+    for j, d in enumerate(test.digests):
+        test_by_digest.setdefault(d, j)
+    out: dict[int, tuple[int, float]] = {
+        i: (test_by_digest[d], 1.0) for i, d in enumerate(train.digests) if d in test_by_digest
+    }
+    train_reps, test_reps = train.representatives(), test.representatives()
+    sets = [train.shingle_sets[r] for r in train_reps] + [test.shingle_sets[r] for r in test_reps]
+    side = [0] * len(train_reps) + [1] * len(test_reps)
+    best: dict[str, tuple[float, int]] = {}  # train digest -> (-similarity, test index)
+    for a, b, sim in near_pairs(sets, threshold, side):
+        i, j = train_reps[a], test_reps[b - len(train_reps)]
+        key = train.digests[i]
+        best[key] = min(best.get(key, (0.0, 1 << 62)), (-sim, j))
+    for i, d in enumerate(train.digests):
+        if i not in out and d in best:
+            out[i] = (best[d][1], -best[d][0])
+    return out

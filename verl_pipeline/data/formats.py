@@ -29,7 +29,7 @@ import logging
 import pickle
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,14 +88,17 @@ class UnreadableFile(RuntimeError):
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def iter_rows(path: Path) -> Iterator[RawRow]:
-    """Rows of a .json / .jsonl / .parquet file, in file order. Raises UnreadableFile naming the file."""
+def iter_rows(path: Path, columns: Sequence[str] | None = None) -> Iterator[RawRow]:
+    """Rows of a .json / .jsonl / .parquet file, in file order. Raises UnreadableFile naming the file.
+
+    `columns` limits what is read from parquet (the columns that exist); JSON rows are always whole.
+    """
     suffix = path.suffix.lower()
     if suffix not in EXTENSIONS:
         raise UnreadableFile(f"{path}: unsupported extension {suffix!r}; use one of {', '.join(EXTENSIONS)}")
     try:
         if suffix == ".parquet":
-            yield from _iter_parquet(path)
+            yield from _iter_parquet(path, columns)
             return
         text = path.read_text(encoding="utf-8")
     except UnreadableFile:
@@ -134,16 +137,18 @@ def _iter_jsonl(text: str) -> Iterator[RawRow]:
         row += 1
 
 
-def _iter_parquet(path: Path) -> Iterator[RawRow]:
+def _iter_parquet(path: Path, columns: Sequence[str] | None) -> Iterator[RawRow]:
     import pyarrow.parquet as pq
 
     try:
         pf = pq.ParquetFile(path)
     except Exception as e:
         raise UnreadableFile(f"{path}: not a readable parquet file ({type(e).__name__}: {e})") from e
+    if columns is not None:
+        columns = [c for c in columns if c in pf.schema_arrow.names]
     row = 0
     # batches keep memory bounded: LiveCodeBench test files hold gigabytes of encoded private tests
-    for batch in pf.iter_batches(batch_size=64):
+    for batch in pf.iter_batches(batch_size=64, columns=columns):
         for rec in batch.to_pylist():
             yield RawRow(row, rec)
             row += 1
@@ -284,6 +289,16 @@ def _source_id(record: dict, origin_file: str, row: int) -> str:
 # -------------------------------------------------------------------------------------- test formats
 
 
+def without_nulls(tests: Any) -> Any:
+    """Drop keys whose value is null: parquet gives every struct the union of all rows' keys (a LeetCode
+    row read next to TACO rows gets `inputs: null`), and the reward must see only the published keys."""
+    if isinstance(tests, dict):
+        return {k: v for k, v in tests.items() if v is not None}
+    if isinstance(tests, list):
+        return [without_nulls(t) if isinstance(t, dict) else t for t in tests]
+    return tests
+
+
 def test_shape(tests: Any) -> str:
     """Which published test format `tests` is in (see _SOURCES_BY_SHAPE); raises MalformedRow otherwise."""
     if isinstance(tests, dict):
@@ -380,7 +395,9 @@ def clean_primeintellect_statement(text: str) -> str:
 
 
 def split_leetcode_statement(text: str) -> tuple[str, str]:
-    """rllm's LeetCode text -> (statement, starter code): drop the wrapper, lift out the code to complete."""
+    """rllm's LeetCode text -> (statement, starter code): drop the wrapper, lift out the code to complete.
+
+    Text without the wrapper comes back stripped, with no starter code."""
     text = _LEETCODE_PREFIX.sub("", text)
     match = _LEETCODE_STARTER.search(text)
     if not match:
@@ -388,18 +405,33 @@ def split_leetcode_statement(text: str) -> tuple[str, str]:
     return text[: match.start()].strip(), match.group(1).rstrip() + "\n"
 
 
+# Statement column per format, in detection order; enough to read test sets without their (huge) tests.
+STATEMENT_COLUMNS = ("question_content", "question", "prompt", "problem")
+
+
+def statement_of(record: dict) -> tuple[str, str]:
+    """(column, statement) of a row of any format, publisher boilerplate removed; tests are not looked at."""
+    for column in STATEMENT_COLUMNS:
+        if column in record:
+            text = _text(record, column)
+            if column in ("prompt", "problem"):
+                text = split_leetcode_statement(clean_primeintellect_statement(text))[0]
+            return column, text.strip()
+    raise MalformedRow("columns", sorted(record), f"no statement column (one of {', '.join(STATEMENT_COLUMNS)})")
+
+
 # ------------------------------------------------------------------------------------------ normalisers
 
 
 def _from_taco(rec: dict, origin_file: str, row: int, path: str, override: str | None) -> Problem:
-    tests = parse_literal("input_output", rec.get("input_output"))
+    tests = without_nulls(parse_literal("input_output", rec.get("input_output")))
     if not isinstance(tests, dict) or test_shape(tests) != "io_dict":
         raise MalformedRow("input_output", rec.get("input_output"), "expected {inputs, outputs, fn_name?}")
     fn_name = tests.get("fn_name") or None
     return Problem(
         data_source=_pick_source("io_dict", path, override),
         source_id=_source_id(rec, origin_file, row),
-        statement=_text(rec, "question").strip(),
+        statement=statement_of(rec)[1],
         tests=tests,
         num_tests=count_tests("io_dict", tests),
         origin_file=origin_file,
@@ -420,18 +452,17 @@ def _from_primeintellect(rec: dict, origin_file: str, row: int, path: str, overr
     language = str(info.get("language") or "python").lower()
     if language != "python":
         raise MalformedRow("verification_info.language", language, "only Python problems are curated")
-    tests = info["test_cases"]
+    tests = without_nulls(info["test_cases"])
     shape = test_shape(tests)
     if tests and shape != "pi_list":
         raise MalformedRow("verification_info.test_cases", tests, "expected [{type, input, output, fn_name?}]")
     fn_name = _pi_fn_name(tests)
     meta = parse_literal("metadata", rec.get("metadata")) or {}
-    statement_field = "prompt" if "prompt" in rec else "problem"
     solutions = parse_solutions(rec.get("gold_standard_solution"))
     return Problem(
         data_source=_pick_source("pi_list", path, override),
         source_id=_source_id(rec, origin_file, row),
-        statement=clean_primeintellect_statement(_text(rec, statement_field)),
+        statement=statement_of(rec)[1],
         tests=tests,
         num_tests=count_tests("pi_list", tests),
         origin_file=origin_file,
@@ -447,7 +478,7 @@ def _from_lcb(rec: dict, origin_file: str, row: int, path: str, override: str | 
     public = parse_literal("public_test_cases", rec.get("public_test_cases"))
     if not isinstance(public, list):
         raise MalformedRow("public_test_cases", rec.get("public_test_cases"), "expected a JSON list of tests")
-    tests = public + decode_lcb_private_tests(rec.get("private_test_cases"))
+    tests = without_nulls(public + decode_lcb_private_tests(rec.get("private_test_cases")))
     starter = _text(rec, "starter_code", required=False)
     meta = parse_literal("metadata", rec.get("metadata")) or {}
     func_name = (meta.get("func_name") if isinstance(meta, dict) else None) or func_name_from_starter(starter)
@@ -457,7 +488,7 @@ def _from_lcb(rec: dict, origin_file: str, row: int, path: str, override: str | 
     return Problem(
         data_source=_pick_source("typed_list", path, override or "livecodebench"),
         source_id=_source_id(rec, origin_file, row),
-        statement=_text(rec, "question_content").strip(),
+        statement=statement_of(rec)[1],
         tests=_with_lcb_metadata(tests, func_name),
         num_tests=len(tests),
         origin_file=origin_file,
@@ -471,18 +502,15 @@ def _from_lcb(rec: dict, origin_file: str, row: int, path: str, override: str | 
 
 
 def _from_problem_tests(rec: dict, origin_file: str, row: int, path: str, override: str | None) -> Problem:
-    tests = parse_literal("tests", rec.get("tests"))
+    tests = without_nulls(parse_literal("tests", rec.get("tests")))
     shape = test_shape(tests)
     source = _pick_source(shape, path, override)
-    statement = _text(rec, "problem")
-    starter = _text(rec, "starter_code", required=False)
+    statement = statement_of(rec)[1]
+    # rllm's LeetCode rows carry the code to complete inside the text, not in starter_code
+    starter = _text(rec, "starter_code", required=False) or split_leetcode_statement(rec["problem"])[1]
     meta = parse_literal("metadata", rec.get("metadata")) or {}
     fn_name = meta.get("func_name") if isinstance(meta, dict) else None
-    if source == "leetcode":
-        statement, lifted = split_leetcode_statement(statement)
-        starter = starter or lifted
-    elif source == "primeintellect":
-        statement = clean_primeintellect_statement(statement)
+    if source == "primeintellect":
         fn_name = _pi_fn_name(tests) or fn_name
     elif shape == "io_dict":
         fn_name = tests.get("fn_name") or fn_name
@@ -495,7 +523,7 @@ def _from_problem_tests(rec: dict, origin_file: str, row: int, path: str, overri
     return Problem(
         data_source=source,
         source_id=_source_id(rec, origin_file, row),
-        statement=statement.strip(),
+        statement=statement,
         tests=tests,
         num_tests=count_tests(shape, tests),
         origin_file=origin_file,
@@ -581,9 +609,13 @@ def load_input(spec: InputSpec) -> Loaded:
     from verl_pipeline.data.problem import Drop
 
     out = Loaded([], [], [])
+    # hints come from the names the user chose (the file, its folder / the folder given), not from where the
+    # checkout happens to live: /home/me/taco-experiments/lcb.json is LiveCodeBench, not TACO
+    top = spec.path.resolve().name if spec.path.is_dir() else spec.path.resolve().parent.name
     for path, name in spec.files():
         problems, malformed, recognised, rows = [], [], False, 0
-        guess = spec.source or path_hint(str(path)) or "unknown"
+        hint_path = f"{top}/{name}"
+        guess = spec.source or path_hint(hint_path) or "unknown"
         for raw in iter_rows(path):
             rows += 1
             origin = f"{name}#{raw.row}"
@@ -592,7 +624,7 @@ def load_input(spec: InputSpec) -> Loaded:
                 continue
             recognised = recognised or detect_format(raw.record) is not None
             try:
-                problems.append(normalise(raw.record, name, raw.row, str(path), spec.source))
+                problems.append(normalise(raw.record, name, raw.row, hint_path, spec.source))
             except MalformedRow as e:
                 malformed.append(Drop("malformed", origin, guess, f"{origin}: {e}"))
         if rows and not recognised:
@@ -607,3 +639,22 @@ def load_input(spec: InputSpec) -> Loaded:
         out.files.append({"file": name, "rows": rows, "problems": len(problems), "malformed": len(malformed)})
         logger.info("%s: %d rows, %d problems, %d malformed", path, rows, len(problems), len(malformed))
     return out
+
+
+def load_statements(spec: InputSpec) -> tuple[list[tuple[str, str]], int]:
+    """(origin, statement) of every row under an input, for decontamination; also the count of rows skipped.
+
+    Only statement columns are read from parquet, and tests are never validated: a test-set problem with
+    odd tests is still a problem the training set must not contain.
+    """
+    out, skipped = [], 0
+    for path, name in spec.files():
+        for raw in iter_rows(path, columns=STATEMENT_COLUMNS):
+            try:
+                if raw.record is None:
+                    raise MalformedRow("row", None, raw.error or "unreadable")
+                out.append((f"{name}#{raw.row}", statement_of(raw.record)[1]))
+            except MalformedRow as e:
+                skipped += 1
+                logger.warning("test set %s row %d skipped: %s", name, raw.row, e)
+    return out, skipped
