@@ -113,7 +113,9 @@ class RayStoreCheckpointEngine(CheckpointEngine):
         if self.is_master and self._mailbox_name is None:
             # the mailbox lives as long as trainer rank 0 (its owner) and is reused for every push
             self._mailbox_name = f"verl_pipeline_weight_mailbox_{uuid.uuid4().hex[:12]}"
-            self._mailbox = ray.remote(WeightMailbox).options(name=self._mailbox_name, num_cpus=0).remote()
+            # Keep the creating handle for the engine's lifetime: Ray destroys a (non-detached) actor as soon as
+            # its owner drops the handle, whatever handles other processes obtained by name.
+            self._owned_mailbox = ray.remote(WeightMailbox).options(name=self._mailbox_name, num_cpus=0).remote()
         return {"mailbox": self._mailbox_name if self.is_master else None}
 
     @classmethod
@@ -138,7 +140,7 @@ class RayStoreCheckpointEngine(CheckpointEngine):
     def init_process_group(self, role: str, rank: int, mailbox: str, num_receivers: int) -> None:
         self._role, self._rank, self._num_receivers = role, rank, num_receivers
         self._mailbox_name = mailbox
-        self._mailbox = ray.get_actor(mailbox)
+        self._mailbox = getattr(self, "_owned_mailbox", None) or ray.get_actor(mailbox)
 
     def finalize(self) -> None:
         return None

@@ -1,0 +1,321 @@
+"""Our `pipeline:` config section (typed), the settings it derives for verl, and validation before Ray starts.
+
+verl keeps all of its keys; we add one namespace. `validate(cfg)` runs in the driver before `ray.init` and
+reports every problem at once, each as: the dotted key, the value found, why it is wrong, and what to set.
+`apply_pipeline_settings(cfg)` then writes the few verl keys that follow from ours (documented per field), so
+each default lives in one place. This module imports neither torch, Ray nor verl's trainer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+
+OFF_POLICY_CORRECTIONS = ("tis", "bypass", "none")
+ROLLOUTS_WITH_CPU_SUPPORT = ("hf",)
+
+
+@dataclass
+class PipelineConfig:
+    """The `pipeline:` section."""
+
+    max_staleness: int = 1
+    """Policy versions a trained sample may lag the trainer. 0 = synchronous on-policy training (same layout),
+    1 = DeepCoder's one-off pipelining (sample batch k+1 while training on batch k), >1 = deeper, still bounded."""
+
+    off_policy_correction: str = "tis"
+    """How the PPO ratio treats the sampler's policy. `tis` (default): decoupled PPO, the ratio is taken against
+    pi_old recomputed by the trainer and each token is weighted by the truncated importance ratio
+    min(pi_old / pi_sampler, tis_cap) (sets algorithm.rollout_correction.rollout_is=token). `bypass`: the ratio is
+    taken against the sampler's log-probs (DeepCoder's behaviour, made explicit). `none`: recompute pi_old and
+    ignore the sampler (plain PPO on stale data)."""
+
+    tis_cap: float = 2.0
+    """Truncation of the token-level importance weight for `tis` (algorithm.rollout_correction.rollout_is_threshold)."""
+
+    overlong_filtering: bool = True
+    """GRPO+: responses cut off by data.max_response_length carry no loss (logged as pipeline/overlong_masked_frac)."""
+
+    rollout_fraction: float | None = None
+    """If set, split each node's trainer.n_gpus_per_node GPUs: this fraction to the rollout pool, the rest to the
+    trainer pool (sets actor_rollout_ref.rollout.{nnodes,n_gpus_per_node} and trainer.n_gpus_per_node). If null,
+    the pools are sized explicitly by those keys."""
+
+    summary: bool = True
+    """Print one readable line per step."""
+
+    trace_file: str | None = None
+    """If set, append per-step JSON lines (prompt indices, policy version, staleness, loss) to this file."""
+
+    @classmethod
+    def from_omegaconf(cls, node: Any) -> "PipelineConfig":
+        problems = check_pipeline_section(node)
+        if problems:
+            raise ConfigError(problems)
+        values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node or {})
+        return cls(**values)
+
+
+@dataclass
+class Problem:
+    key: str
+    value: Any
+    why: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"  - {self.key}={self.value!r}: {self.why}. {self.fix}"
+
+
+class ConfigError(ValueError):
+    """All configuration problems found, one per line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} configuration problem(s):\n" + "\n".join(str(p) for p in problems)
+        )
+
+
+def _get(cfg: DictConfig, key: str, default: Any = None) -> Any:
+    value = OmegaConf.select(cfg, key, default=default, throw_on_missing=False)
+    return value
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_pipeline_section(node: Any) -> list[Problem]:
+    """Types and ranges of every `pipeline.*` key; unknown keys name the known ones."""
+    problems: list[Problem] = []
+    if node is None:
+        return problems
+    values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    known = {f.name for f in dataclasses.fields(PipelineConfig)}
+    for key in sorted(set(values) - known):
+        problems.append(
+            Problem(f"pipeline.{key}", values[key], "is not a pipeline setting", f"Known keys: {', '.join(sorted(known))}.")
+        )
+    v = values.get("max_staleness", 1)
+    if not _is_int(v) or v < 0:
+        problems.append(
+            Problem("pipeline.max_staleness", v, "must be an integer >= 0",
+                    "Use 0 for synchronous training, 1 for one-step-off pipelining (default).")
+        )
+    v = values.get("off_policy_correction", "tis")
+    if v not in OFF_POLICY_CORRECTIONS:
+        problems.append(
+            Problem("pipeline.off_policy_correction", v, f"must be one of {', '.join(OFF_POLICY_CORRECTIONS)}",
+                    "Use tis (truncated importance sampling, default).")
+        )
+    v = values.get("tis_cap", 2.0)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 1.0:
+        problems.append(Problem("pipeline.tis_cap", v, "must be a number > 1", "The usual value is 2.0."))
+    v = values.get("rollout_fraction", None)
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v < 1.0):
+        problems.append(
+            Problem("pipeline.rollout_fraction", v, "must be null or a fraction strictly between 0 and 1",
+                    "E.g. pipeline.rollout_fraction=0.5 gives half of each node's GPUs to the rollout.")
+        )
+    for key in ("overlong_filtering", "summary"):
+        v = values.get(key, True)
+        if not isinstance(v, bool):
+            problems.append(Problem(f"pipeline.{key}", v, "must be true or false", f"Set pipeline.{key}=true or false."))
+    v = values.get("trace_file", None)
+    if v is not None and not isinstance(v, str):
+        problems.append(Problem("pipeline.trace_file", v, "must be a path or null", "E.g. pipeline.trace_file=trace.jsonl."))
+    return problems
+
+
+def _pool_sizes(cfg: DictConfig) -> tuple[int, int, int]:
+    """(nnodes, trainer GPUs per node, rollout GPUs per node) after applying pipeline.rollout_fraction."""
+    nnodes = _get(cfg, "trainer.nnodes", 1)
+    per_node = _get(cfg, "trainer.n_gpus_per_node", 1)
+    fraction = _get(cfg, "pipeline.rollout_fraction")
+    if fraction is None:
+        return nnodes, per_node, _get(cfg, "actor_rollout_ref.rollout.n_gpus_per_node", 0)
+    rollout = int(round(per_node * fraction))
+    return nnodes, per_node - rollout, rollout
+
+
+def validate(cfg: DictConfig) -> list[Problem]:
+    """Every problem in a composed config, before anything heavy starts."""
+    problems = check_pipeline_section(_get(cfg, "pipeline"))
+    device = _get(cfg, "trainer.device", "cuda")
+    rollout_name = _get(cfg, "actor_rollout_ref.rollout.name")
+
+    # --- pool layout: the rollout must have a pool of its own
+    nnodes, trainer_per_node, rollout_per_node = _pool_sizes(cfg)
+    fraction = _get(cfg, "pipeline.rollout_fraction")
+    if fraction is not None and (trainer_per_node < 1 or rollout_per_node < 1):
+        problems.append(
+            Problem("pipeline.rollout_fraction", fraction,
+                    f"splits trainer.n_gpus_per_node={_get(cfg, 'trainer.n_gpus_per_node')} into "
+                    f"{trainer_per_node} trainer + {rollout_per_node} rollout GPUs per node; both need at least 1",
+                    "Use more GPUs per node or another fraction, or size the pools explicitly.")
+        )
+    if fraction is None:
+        rollout_nodes = _get(cfg, "actor_rollout_ref.rollout.nnodes", 0)
+        if not _is_int(rollout_nodes) or rollout_nodes < 1:
+            problems.append(
+                Problem("actor_rollout_ref.rollout.nnodes", rollout_nodes,
+                        "the rollout runs on its own resource pool, which needs at least one node",
+                        "Set actor_rollout_ref.rollout.nnodes=1 (and n_gpus_per_node), or pipeline.rollout_fraction.")
+            )
+        if not _is_int(rollout_per_node) or rollout_per_node < 1:
+            problems.append(
+                Problem("actor_rollout_ref.rollout.n_gpus_per_node", rollout_per_node,
+                        "the rollout pool needs at least one GPU (a CPU slot on trainer.device=cpu) per node",
+                        "Set actor_rollout_ref.rollout.n_gpus_per_node=1 or more.")
+            )
+
+    # --- weights must be able to travel between separate pools
+    backend = _get(cfg, "actor_rollout_ref.rollout.checkpoint_engine.backend", "naive")
+    if backend == "naive":
+        problems.append(
+            Problem("actor_rollout_ref.rollout.checkpoint_engine.backend", backend,
+                    "'naive' only works when trainer and rollout share a process, and ours are separate pools",
+                    "Use ray_store (any device, through the Ray object store) or nccl (GPUs).")
+        )
+    correction = _get(cfg, "pipeline.off_policy_correction", "tis")
+    if correction in ("tis", "bypass") and _get(cfg, "actor_rollout_ref.rollout.calculate_log_probs") is False:
+        problems.append(
+            Problem("actor_rollout_ref.rollout.calculate_log_probs", False,
+                    f"pipeline.off_policy_correction={correction} needs the sampler's log-probs",
+                    "Set actor_rollout_ref.rollout.calculate_log_probs=true, or pipeline.off_policy_correction=none.")
+        )
+    user_is = _get(cfg, "algorithm.rollout_correction.rollout_is")
+    if user_is is not None and correction != "tis":
+        problems.append(
+            Problem("algorithm.rollout_correction.rollout_is", user_is,
+                    f"conflicts with pipeline.off_policy_correction={correction}, which owns that key",
+                    "Leave algorithm.rollout_correction.* unset and choose pipeline.off_policy_correction.")
+        )
+
+    # --- CPU backend
+    if device == "cpu":
+        if rollout_name not in ROLLOUTS_WITH_CPU_SUPPORT:
+            problems.append(
+                Problem("actor_rollout_ref.rollout.name", rollout_name, "this rollout needs a GPU",
+                        "On trainer.device=cpu use actor_rollout_ref.rollout.name=hf.")
+            )
+        strategy = _get(cfg, "actor_rollout_ref.actor.strategy")
+        if strategy != "fsdp2":
+            problems.append(
+                Problem("actor_rollout_ref.actor.strategy", strategy,
+                        "FSDP1 refuses CPU parameters (sync_module_states needs a GPU)",
+                        "Set actor_rollout_ref.actor.strategy=fsdp2 on trainer.device=cpu.")
+            )
+        attn = _get(cfg, "actor_rollout_ref.model.override_config.attn_implementation")
+        if attn not in ("sdpa", "eager"):
+            problems.append(
+                Problem("actor_rollout_ref.model.override_config.attn_implementation", attn,
+                        "verl defaults to flash_attention_2, which needs a GPU",
+                        "Set +actor_rollout_ref.model.override_config.attn_implementation=sdpa.")
+            )
+        if backend not in ("ray_store", "naive"):
+            problems.append(
+                Problem("actor_rollout_ref.rollout.checkpoint_engine.backend", backend, "needs a GPU",
+                        "Use ray_store on trainer.device=cpu.")
+            )
+        num_gpus = _get(cfg, "ray_kwargs.ray_init.num_gpus")
+        needed = nnodes * (trainer_per_node + rollout_per_node) if _is_int(rollout_per_node) else None
+        if needed is not None and (not _is_int(num_gpus) or num_gpus < needed):
+            problems.append(
+                Problem("ray_kwargs.ray_init.num_gpus", num_gpus,
+                        f"on CPU each trainer and rollout worker takes one declared (logical) GPU slot; "
+                        f"this layout needs {needed}",
+                        f"Set +ray_kwargs.ray_init.num_gpus={needed}.")
+            )
+        num_cpus = _get(cfg, "ray_kwargs.ray_init.num_cpus")
+        if not _is_int(num_cpus) or num_cpus < 10:
+            problems.append(
+                Problem("ray_kwargs.ray_init.num_cpus", num_cpus,
+                        "verl's TaskRunner, TransferQueue and worker actors each reserve logical CPUs; with fewer "
+                        "than 10 the run waits forever for resources on a small machine",
+                        "Set ray_kwargs.ray_init.num_cpus=16 (logical; it oversubscribes safely).")
+            )
+
+    # --- files that must exist locally
+    for key in ("data.train_files", "data.val_files"):
+        files = _get(cfg, key)
+        for path in ([files] if isinstance(files, str) else list(files or [])):
+            if isinstance(path, str) and "://" not in path and not os.path.exists(os.path.expanduser(path)):
+                problems.append(Problem(key, path, "file not found", f"Point {key} at an existing parquet file."))
+    model_path = _get(cfg, "actor_rollout_ref.model.path")
+    if isinstance(model_path, str) and model_path.startswith(("/", "./", "~")) and not os.path.exists(
+        os.path.expanduser(model_path)
+    ):
+        problems.append(
+            Problem("actor_rollout_ref.model.path", model_path, "local model directory not found",
+                    "Point it at a Hugging Face model directory or a hub id.")
+        )
+
+    # --- batch arithmetic verl would otherwise assert on later
+    train_bs = _get(cfg, "data.train_batch_size")
+    mini_bs = _get(cfg, "actor_rollout_ref.actor.ppo_mini_batch_size")
+    if _is_int(train_bs) and _is_int(mini_bs) and (mini_bs < 1 or train_bs % mini_bs):
+        problems.append(
+            Problem("actor_rollout_ref.actor.ppo_mini_batch_size", mini_bs,
+                    f"must divide data.train_batch_size={train_bs} (prompts per step)",
+                    f"Use a divisor of {train_bs}.")
+        )
+    steps = _get(cfg, "trainer.total_training_steps")
+    if steps is not None and (not _is_int(steps) or steps < 1):
+        problems.append(Problem("trainer.total_training_steps", steps, "must be a positive integer or null",
+                                "E.g. trainer.total_training_steps=2."))
+    return problems
+
+
+def apply_pipeline_settings(cfg: DictConfig) -> None:
+    """Write the verl keys that follow from `pipeline.*` (call after `validate` found nothing)."""
+    pipeline = PipelineConfig.from_omegaconf(cfg.pipeline)
+    with open_dict(cfg):
+        if pipeline.rollout_fraction is not None:
+            nnodes, trainer_per_node, rollout_per_node = _pool_sizes(cfg)
+            cfg.trainer.n_gpus_per_node = trainer_per_node
+            cfg.actor_rollout_ref.rollout.nnodes = nnodes
+            cfg.actor_rollout_ref.rollout.n_gpus_per_node = rollout_per_node
+        rc = cfg.algorithm.rollout_correction
+        rc.bypass_mode = pipeline.off_policy_correction == "bypass"
+        rc.rollout_is = "token" if pipeline.off_policy_correction == "tis" else None
+        rc.rollout_is_threshold = float(pipeline.tis_cap)
+        if pipeline.off_policy_correction != "none":
+            cfg.actor_rollout_ref.rollout.calculate_log_probs = True
+        ce = cfg.actor_rollout_ref.rollout.checkpoint_engine
+        if ce.backend == "ray_store" and not ce.get("custom_backend_module"):
+            # verl imports this module in every process that builds a checkpoint engine
+            ce.custom_backend_module = "verl_pipeline.workers.weight_sync"
+
+
+def ray_worker_env(cfg: DictConfig) -> dict[str, str]:
+    """Environment every Ray process needs for this config (the CPU backend is selected by trainer.device=cpu)."""
+    env: dict[str, str] = {}
+    if _get(cfg, "trainer.device") == "cpu":
+        env["VERL_PLATFORM"] = "cpu"
+        env.setdefault("OMP_NUM_THREADS", "1")
+        env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return env
+
+
+def to_plain(value: Any) -> Any:
+    if isinstance(value, (DictConfig, ListConfig)):
+        return OmegaConf.to_container(value, resolve=True)
+    return value
+
+
+__all__ = [
+    "ConfigError",
+    "PipelineConfig",
+    "Problem",
+    "apply_pipeline_settings",
+    "check_pipeline_section",
+    "ray_worker_env",
+    "validate",
+    "field",
+]

@@ -1,0 +1,146 @@
+"""`python -m verl_pipeline.main +recipe=NAME [hydra overrides...]`: compose -> validate -> start Ray -> train.
+
+Composition: verl's `ppo_trainer` config, our `pipeline:` section (conf/pipeline.yaml) and the recipe
+(recipes/NAME.yaml, `# @package _global_`). Everything is validated in this process before Ray starts, and the
+run goes through verl's own `run_ppo` with our task runner. `--cfg job` prints the merged config.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from importlib import metadata, resources
+from pathlib import Path
+
+REQUIRED_VERL = "0.9.1"
+_RECIPE_ARG = re.compile(r"^\+{0,2}recipe=(.*)$")
+
+logger = logging.getLogger(__name__)
+
+
+def check_verl_version() -> None:
+    try:
+        found = metadata.version("verl")
+    except metadata.PackageNotFoundError:
+        found = None
+    if found != REQUIRED_VERL:
+        sys.exit(
+            f"verl_pipeline needs verl=={REQUIRED_VERL} (it plugs into that release's internals), "
+            f"but {'no verl' if found is None else 'verl ' + found} is installed. "
+            f"Fix: pip install 'verl=={REQUIRED_VERL}'"
+        )
+
+
+def recipes_dir() -> Path:
+    """The recipes shipped in the wheel (verl_pipeline.recipes), or recipes/ of a source checkout."""
+    try:
+        packaged = resources.files("verl_pipeline.recipes")
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "recipes"
+
+
+def available_recipes() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(recipes_dir().glob("*.yaml"))}
+
+
+def register_recipes() -> None:
+    """Make every recipe a `recipe` config-group option, wherever the recipes directory is."""
+    from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
+
+    store = ConfigStore.instance()
+    for name, path in available_recipes().items():
+        store.store(group="recipe", name=name, node=OmegaConf.load(path), package="_global_")
+
+
+def register_resolvers() -> None:
+    """`${vp:tiny_model}`, `${vp:bundled_train}`, `${vp:bundled_val}`: assets built on first use (no hub)."""
+    from omegaconf import OmegaConf
+
+    def resolve(name: str) -> str:
+        if name == "tiny_model":
+            from verl_pipeline.assets.tiny import tiny_model_path
+
+            return tiny_model_path()
+        if name in ("bundled_train", "bundled_val"):
+            from verl_pipeline.assets.problems import bundled_parquet
+
+            return bundled_parquet(name.split("_", 1)[1])
+        raise ValueError(f"unknown asset ${{vp:{name}}}; known: tiny_model, bundled_train, bundled_val")
+
+    if not OmegaConf.has_resolver("vp"):
+        OmegaConf.register_new_resolver("vp", resolve)
+
+
+def check_recipe_argument(argv: list[str]) -> None:
+    """An unknown recipe name fails here, with the list of recipes that exist."""
+    known = available_recipes()
+    for arg in argv:
+        match = _RECIPE_ARG.match(arg)
+        if match and match.group(1) not in known:
+            sys.exit(
+                f"unknown recipe {match.group(1)!r}. Recipes: {', '.join(known) or '(none found)'} "
+                f"(in {recipes_dir()}). Example: python -m verl_pipeline.main +recipe=smoke"
+            )
+
+
+def prepare(cfg) -> None:
+    """Validate (every problem at once), then write derived settings and the Ray workers' environment."""
+    from omegaconf import OmegaConf, open_dict
+
+    from verl_pipeline.config import ConfigError, apply_pipeline_settings, ray_worker_env, validate
+
+    OmegaConf.resolve(cfg)  # assets (${vp:...}) are built here, in the driver, once
+    problems = validate(cfg)
+    if problems:
+        raise ConfigError(problems)
+    apply_pipeline_settings(cfg)
+    env = ray_worker_env(cfg)
+    # every Ray process must load our plugin, even when verl_pipeline is on PYTHONPATH but not pip-installed
+    modules = [m for m in os.environ.get("VERL_USE_EXTERNAL_MODULES", "").split(",") if m]
+    env["VERL_USE_EXTERNAL_MODULES"] = ",".join(dict.fromkeys(modules + ["verl_pipeline.plugins"]))
+    os.environ.update(env)
+    with open_dict(cfg):
+        runtime_env = cfg.ray_kwargs.ray_init.setdefault("runtime_env", {})
+        env_vars = runtime_env.setdefault("env_vars", {})
+        for key, value in env.items():
+            env_vars[key] = value
+
+
+def run(cfg) -> None:
+    from verl.trainer.main_ppo import run_ppo
+
+    from verl_pipeline.task_runner import PipelineTaskRunner
+
+    prepare(cfg)
+    run_ppo(cfg, task_runner_class=PipelineTaskRunner)
+
+
+def main() -> None:
+    check_verl_version()
+    check_recipe_argument(sys.argv[1:])
+    register_recipes()
+    register_resolvers()
+
+    import hydra
+
+    from verl_pipeline.config import ConfigError
+
+    @hydra.main(config_path="conf", config_name="pipeline", version_base=None)
+    def entry(cfg) -> None:
+        try:
+            run(cfg)
+        except ConfigError as err:
+            print(f"verl_pipeline: {err}", file=sys.stderr)
+            sys.exit(2)
+
+    entry()
+
+
+if __name__ == "__main__":
+    main()
