@@ -1,0 +1,190 @@
+"""``compute_score``: the code reward, usable as verl's ``custom_reward_function`` and from anywhere.
+
+One call judges one response: extract the program (``extract.py``), read the tests
+(``formats.py``), run them one at a time in a sandbox (``sandbox.py``) and compare outside it
+(``compare.py``). All tests must pass for a reward of 1; judging stops at the first failure.
+
+Verdicts: ``AC`` accepted; ``WA`` wrong answer; ``TLE`` over the time limit; ``MLE`` out of memory;
+``RE`` crashed, exited non-zero or was killed by a signal (even if its output was right); ``OLE``
+output over the cap; ``CE`` does not compile; ``NO_CODE`` no Python block in the answer;
+``BAD_TESTS`` the dataset's tests are unusable (``reason`` says why); ``SANDBOX_ERROR`` the
+sandbox itself failed (logged; score 0).
+
+Options, from keyword arguments or else from ``extra_info`` (keyword arguments win; the data
+source sets the defaults): ``time_limit_s`` per test (LiveCodeBench 6, others 12),
+``memory_limit_mb`` (2048, address space per test process), ``max_tests`` (15; 0 or None = all),
+``float_tol`` (1e-6; 0 = exact), ``output_limit_mb`` (16), ``isolation`` (auto, bwrap, landlock,
+none), ``reuse_sandbox`` (True). Unknown keyword arguments are ignored (verl passes its own).
+
+Thread- and process-safe: every call uses its own sandbox; shared state is a lock-protected pool.
+Raises only for caller errors: ``ValueError`` for an unknown data source or a bad option value
+given as a keyword argument, ``SandboxUnavailable`` when no isolation layer works (see
+``sandbox.resolve_layer``).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from . import compare, formats, sandbox
+from .extract import extract_code
+from .formats import BadTests, Test
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MEMORY_MB = 2048
+_MISSING = object()
+
+
+@dataclass
+class Verdict:
+    verdict: str
+    reason: str = ""
+    failed_test: int | None = None  # index in the order the tests ran
+    tests_run: int = 0
+    tests_total: int = 0
+    time_s: float = 0.0
+    isolation: str = ""
+
+    @property
+    def acc(self) -> bool:
+        return self.verdict == "AC"
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["score"] = 1.0 if self.acc else 0.0
+        out["acc"] = self.acc
+        return out
+
+
+@dataclass(frozen=True)
+class Options:
+    time_limit_s: float
+    memory_limit_mb: int
+    max_tests: int | None
+    float_tol: float
+    output_limit_mb: int
+    isolation: str | None
+    reuse_sandbox: bool
+
+
+def _option(name: str, kwargs: dict, extra: dict, default: Any, convert, check) -> Any:
+    """``kwargs[name]`` (a bad value is the caller's bug: ValueError), else ``extra[name]`` (a bad
+    value is the dataset's: BadTests), else ``default``."""
+    for source, error in ((kwargs, ValueError), (extra, BadTests)):
+        if name in source:
+            value = source[name]
+            if value is None and default is None:
+                return None
+            try:
+                value = convert(value)
+                ok = check(value)
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise error(f"{name}={source[name]!r} is not valid")
+            return value
+    return default
+
+
+def parse_options(source: str, extra_info: dict | None, kwargs: dict) -> Options:
+    extra = extra_info if isinstance(extra_info, dict) else {}
+    max_tests = _option("max_tests", kwargs, extra, formats.DEFAULT_MAX_TESTS, int, lambda v: v >= 0)
+    return Options(
+        time_limit_s=_option("time_limit_s", kwargs, extra, formats.TIME_LIMITS[source], float, lambda v: 0 < v <= 3600),
+        memory_limit_mb=_option("memory_limit_mb", kwargs, extra, DEFAULT_MEMORY_MB, int, lambda v: 64 <= v <= 1 << 20),
+        max_tests=max_tests or None,
+        float_tol=_option("float_tol", kwargs, extra, compare.DEFAULT_TOL, float, lambda v: 0 <= v < 1),
+        output_limit_mb=_option("output_limit_mb", kwargs, extra, 16, int, lambda v: 1 <= v <= 1024),
+        isolation=kwargs.get("isolation"),
+        reuse_sandbox=bool(kwargs.get("reuse_sandbox", True)),
+    )
+
+
+def compute_score(
+    data_source: str, solution_str: str, ground_truth: Any, extra_info: dict | None = None, **kwargs: Any
+) -> dict:
+    """Judge one response. Returns ``score`` (1.0/0.0), ``acc``, ``verdict``, ``failed_test``,
+    ``reason``, ``tests_run``, ``tests_total``, ``time_s`` and ``isolation`` (the layer used)."""
+    return judge(data_source, solution_str, ground_truth, extra_info, **kwargs).as_dict()
+
+
+def judge(data_source: str, solution_str: str, ground_truth: Any, extra_info: dict | None = None, **kwargs: Any) -> Verdict:
+    """Like ``compute_score`` but returns the ``Verdict`` object."""
+    start = time.monotonic()
+    source = formats.canonical_source(data_source)  # ValueError: a caller bug, not model output
+    try:
+        opts = parse_options(source, extra_info, kwargs)
+        problem = formats.parse_problem(source, ground_truth, extra_info)
+    except BadTests as e:
+        return Verdict("BAD_TESTS", str(e), time_s=time.monotonic() - start)
+    selected = formats.select_tests(problem.tests, opts.max_tests)
+    code = extract_code(solution_str) if isinstance(solution_str, str) else None
+    if code is None:
+        return Verdict("NO_CODE", "no fenced Python code block in the answer", tests_total=len(selected),
+                       time_s=time.monotonic() - start)  # fmt: skip
+    layer = sandbox.resolve_layer(opts.isolation)
+    verdict = Verdict("AC", tests_total=len(selected), isolation=layer)
+    try:
+        _run_tests(verdict, code, problem, selected, opts, layer)
+    except sandbox.SandboxError as e:
+        logger.warning("code sandbox failed (%s): %s", layer, e)
+        verdict.verdict, verdict.reason = "SANDBOX_ERROR", str(e)[:300]
+    except Exception as e:  # noqa: BLE001 - one bad sample must not take the reward worker down
+        logger.exception("internal error while judging a %s response", source)
+        verdict.verdict, verdict.reason = "SANDBOX_ERROR", f"internal error: {type(e).__name__}: {e}"[:300]
+    verdict.time_s = time.monotonic() - start
+    return verdict
+
+
+def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: list[int], opts: Options, layer: str) -> None:
+    limits = sandbox.Limits(opts.time_limit_s, opts.memory_limit_mb, opts.output_limit_mb)
+    with sandbox.program(code, problem.mode, problem.fn_name, limits, layer, opts.reuse_sandbox) as prog:
+        if prog.load_error is not None:
+            verdict.verdict, verdict.reason = "CE", prog.load_error[:300]
+            return
+        for run_index, test_index in enumerate(selected):
+            test = problem.tests[test_index]
+            result = prog.run(test.payload())
+            verdict.tests_run += 1
+            failure = test_failure(result, test, limits, opts.float_tol)
+            if failure is not None:
+                verdict.verdict, reason = failure
+                verdict.failed_test = run_index
+                verdict.reason = f"test {run_index} (dataset #{test_index}): {reason}"[:300]
+                return
+
+
+def test_failure(result: sandbox.RunResult, test: Test, limits: sandbox.Limits, tol: float) -> tuple[str, str] | None:
+    """(verdict, reason) for a failed test, None if it passed."""
+    limit = limits.time_s
+    cpu_killed = result.signal in (signal.SIGXCPU, signal.SIGKILL) and result.cpu_s >= limit
+    if result.timed_out or result.wall_s > limit or cpu_killed:
+        return "TLE", f"over the {limit:g} s limit"
+    if result.output_limit_exceeded:
+        return "OLE", f"output reached the {limits.output_mb} MiB cap"
+    last = result.stderr.strip().splitlines()[-1:] or [""]
+    if result.signal is not None:
+        return "RE", f"killed by {_signal_name(result.signal)}"
+    if result.exit != 0:
+        if last[0].startswith("MemoryError"):
+            return "MLE", f"out of memory ({limits.memory_mb} MiB)"
+        if result.exit == sandbox.runner.SETUP_FAILED and "sandbox set-up failed" in result.stderr:
+            raise sandbox.SandboxError(result.stderr.strip()[-300:])
+        return "RE", f"exit code {result.exit}: {last[0][:200]}".rstrip(": ")
+    if test.kind == "stdio":
+        reason = compare.compare_stdout(result.output, test.expected, tol)
+    else:
+        reason = compare.compare_result(result.output, test.expected, test.alternatives, tol)
+    return None if reason is None else ("WA", reason)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
