@@ -59,22 +59,17 @@ def register_recipes() -> None:
 
 
 def register_resolvers() -> None:
-    """`${vp:tiny_model}`, `${vp:bundled_train}`, `${vp:bundled_val}`: assets built on first use (no hub)."""
+    """`${vp:NAME}`: assets built in code on first use and cached (there is no model or dataset hub)."""
     from omegaconf import OmegaConf
 
-    def resolve(name: str) -> str:
-        if name == "tiny_model":
-            from verl_pipeline.assets.tiny import tiny_model_path
+    from verl_pipeline.assets import resolve_asset
 
-            return tiny_model_path()
-        if name in ("bundled_train", "bundled_val"):
-            from verl_pipeline.assets.problems import bundled_parquet
-
-            return bundled_parquet(name.split("_", 1)[1])
-        raise ValueError(f"unknown asset ${{vp:{name}}}; known: tiny_model, bundled_train, bundled_val")
+    from verl_pipeline.checkpoints import latest_hf_export
 
     if not OmegaConf.has_resolver("vp"):
-        OmegaConf.register_new_resolver("vp", resolve)
+        OmegaConf.register_new_resolver("vp", resolve_asset)
+    if not OmegaConf.has_resolver("vp_latest_hf"):
+        OmegaConf.register_new_resolver("vp_latest_hf", latest_hf_export)
 
 
 def check_recipe_argument(argv: list[str]) -> None:
@@ -95,12 +90,28 @@ def prepare(cfg) -> None:
 
     from verl_pipeline.config import ConfigError, apply_pipeline_settings, ray_worker_env, validate
 
-    OmegaConf.resolve(cfg)  # assets (${vp:...}) are built here, in the driver, once
+    from omegaconf.errors import InterpolationResolutionError
+
+    from verl_pipeline.config import Problem
+
+    try:
+        OmegaConf.resolve(cfg)  # assets (${vp:...}) are built here, in the driver, once
+    except InterpolationResolutionError as err:
+        cause = err.__cause__ or err
+        raise ConfigError([Problem(str(err.full_key), "${...}", str(cause), "See the recipe's header comment.")]) from err
     problems = validate(cfg)
     if problems:
         raise ConfigError(problems)
     apply_pipeline_settings(cfg)
+    # Ray workers do not share the launcher's working directory: relative paths mean "where you launched"
+    with open_dict(cfg):
+        cfg.trainer.default_local_dir = os.path.abspath(os.path.expanduser(cfg.trainer.default_local_dir))
+        if cfg.pipeline.trace_file:
+            cfg.pipeline.trace_file = os.path.abspath(os.path.expanduser(cfg.pipeline.trace_file))
     env = ray_worker_env(cfg)
+    env.setdefault("VERL_FILE_LOGGER_ROOT", os.environ.get("VERL_FILE_LOGGER_ROOT", os.getcwd()))
+    if "VERL_FILE_LOGGER_PATH" in os.environ:
+        env["VERL_FILE_LOGGER_PATH"] = os.path.abspath(os.environ["VERL_FILE_LOGGER_PATH"])
     # every Ray process must load our plugin, even when verl_pipeline is on PYTHONPATH but not pip-installed
     modules = [m for m in os.environ.get("VERL_USE_EXTERNAL_MODULES", "").split(",") if m]
     env["VERL_USE_EXTERNAL_MODULES"] = ",".join(dict.fromkeys(modules + ["verl_pipeline.plugins"]))

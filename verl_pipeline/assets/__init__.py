@@ -3,3 +3,27 @@
 There is no model or dataset hub on CPU CI machines, so everything a laptop run needs is created on
 first use in a cache directory (``$VERL_PIPELINE_CACHE``, default ``~/.cache/verl_pipeline``).
 """
+
+
+def resolve_asset(name: str) -> str:
+    """Path of a named asset (the `${vp:NAME}` config resolver), building it on first use."""
+    if name == "tiny_model":
+        from verl_pipeline.assets.tiny import tiny_model_path
+
+        return tiny_model_path()
+    if name == "tiny_coder":
+        from verl_pipeline.assets.warmup import tiny_coder_path
+
+        return tiny_coder_path()
+    if name in ("bundled_train", "bundled_val"):
+        from verl_pipeline.assets.problems import bundled_parquet
+
+        return bundled_parquet(name.split("_", 1)[1])
+    if name == "smoke_train":
+        from verl_pipeline.assets.problems import smoke_parquet
+
+        return smoke_parquet()
+    raise ValueError(f"unknown asset ${{vp:{name}}}; known: {', '.join(ASSETS)}")
+
+
+ASSETS = ("tiny_model", "tiny_coder", "bundled_train", "bundled_val", "smoke_train")

@@ -42,11 +42,24 @@ def to_verl_row(problem: dict, index: int) -> dict:
 
 def bundled_parquet(split: str) -> str:
     """Path of the bundled problems of `split` as a verl parquet file, written to the cache on first use."""
+    return write_parquet(f"bundled-{split}", load_bundled_problems(split))
+
+
+def smoke_parquet() -> str:
+    """The smoke recipe's training set: the 8 warm-up problems, then the 8 shortest bundled real problems."""
+    from verl_pipeline.assets.warmup import warmup_rows
+
+    real = sorted(load_bundled_problems("train"), key=lambda p: len(p["problem"]))[:8]
+    return write_parquet("smoke-train", warmup_rows() + real)
+
+
+def write_parquet(name: str, problems: list[dict]) -> str:
+    """Problems as a verl RL parquet file in the cache (content-addressed, written atomically)."""
     import pandas as pd
 
-    rows = [to_verl_row(p, i) for i, p in enumerate(load_bundled_problems(split))]
+    rows = [to_verl_row(p, i) for i, p in enumerate(problems)]
     key = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:12]
-    target = cache_root() / "data" / f"bundled-{split}-{key}.parquet"
+    target = cache_root() / "data" / f"{name}-{key}.parquet"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".parquet.tmp")

@@ -1,0 +1,149 @@
+"""Config composition of every recipe, and validation that reports every problem at once before Ray starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from vp_testing import REPO, compose
+from omegaconf import OmegaConf
+
+from verl_pipeline.config import ConfigError, PipelineConfig, apply_pipeline_settings, validate
+from verl_pipeline.main import available_recipes
+
+
+def test_every_recipe_is_found():
+    assert {"smoke", "deepcoder_14b", "deepcoder_14b_32k", "deepcoder_1p5b"} <= set(available_recipes())
+
+
+@pytest.mark.parametrize("recipe", sorted(available_recipes()))
+def test_recipe_composes_on_top_of_verl_ppo_trainer(recipe):
+    cfg = compose([f"+recipe={recipe}"])
+    # verl's own sections are present (composed from pkg://verl.trainer.config) ...
+    assert "actor_rollout_ref" in cfg and "algorithm" in cfg and "ray_kwargs" in cfg
+    # ... our typed section parses ...
+    pipeline = PipelineConfig.from_omegaconf(cfg.pipeline)
+    assert pipeline.max_staleness >= 0
+    # ... and GRPO+ holds in every recipe: no KL, no entropy, clip-high, token-level loss, no std normalisation
+    actor = cfg.actor_rollout_ref.actor
+    assert actor.use_kl_loss is False and actor.entropy_coeff == 0
+    assert (actor.clip_ratio_low, actor.clip_ratio_high) == (0.2, 0.28)
+    assert actor.loss_agg_mode == "token-mean"
+    assert cfg.algorithm.adv_estimator == "grpo" and cfg.algorithm.norm_adv_by_std_in_grpo is False
+
+
+def _fake_phase1_checkpoint(root, step: int):
+    export = root / "checkpoints/deepcoder/deepcoder_14b_16k" / f"global_step_{step}" / "actor" / "huggingface"
+    export.mkdir(parents=True)
+    (export / "config.json").write_text("{}")
+    (root / "checkpoints/deepcoder/deepcoder_14b_16k/latest_checkpointed_iteration.txt").write_text(str(step))
+    return export
+
+
+@pytest.mark.parametrize("recipe", sorted(available_recipes()))
+def test_recipe_validates_with_local_files(recipe, tmp_path, monkeypatch):
+    """Each recipe passes validation once its data and model point at files that exist on this machine."""
+    monkeypatch.chdir(tmp_path)
+    _fake_phase1_checkpoint(tmp_path, 180)
+    data = tmp_path / "d.parquet"
+    data.write_bytes(b"")
+    overrides = [f"+recipe={recipe}", f"data.train_files={data}", f"data.val_files={data}"]
+    cfg = compose(overrides)
+    OmegaConf.resolve(cfg)
+    problems = [p for p in validate(cfg) if not p.key.startswith("actor_rollout_ref.model.path")]
+    assert problems == [], "\n".join(map(str, problems))
+    apply_pipeline_settings(cfg)
+    assert cfg.actor_rollout_ref.rollout.nnodes >= 1 and cfg.actor_rollout_ref.rollout.n_gpus_per_node >= 1
+
+
+def test_phase2_starts_from_phase1_latest_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = compose(["+recipe=deepcoder_14b_32k"])
+    with pytest.raises(Exception, match="Run the previous phase first"):
+        OmegaConf.resolve(cfg)
+    _fake_phase1_checkpoint(tmp_path, 40)
+    export = _fake_phase1_checkpoint(tmp_path, 180)  # the tracker now names 180
+    cfg = compose(["+recipe=deepcoder_14b_32k"])
+    OmegaConf.resolve(cfg)
+    assert cfg.actor_rollout_ref.model.path == str(export)
+    assert cfg.data.max_response_length == 32768 and cfg.data.max_prompt_length == 2048
+    # everything else is phase 1's
+    assert cfg.actor_rollout_ref.rollout.n == 8 and cfg.data.train_batch_size == 128
+
+
+def test_validation_reports_every_problem_at_once():
+    cfg = compose([
+        "+recipe=smoke",
+        "pipeline.max_staleness=-1",
+        "pipeline.off_policy_correction=magic",
+        "+pipeline.max_stalenes=2",
+        "actor_rollout_ref.actor.strategy=fsdp",
+        "actor_rollout_ref.rollout.checkpoint_engine.backend=naive",
+    ])
+    OmegaConf.resolve(cfg)
+    problems = {p.key: p for p in validate(cfg)}
+    assert {
+        "pipeline.max_staleness",
+        "pipeline.off_policy_correction",
+        "pipeline.max_stalenes",
+        "actor_rollout_ref.actor.strategy",
+        "actor_rollout_ref.rollout.checkpoint_engine.backend",
+    } <= set(problems)
+    # each message names the value, why, and what to set instead
+    assert problems["pipeline.max_stalenes"].value == 2 and "max_staleness" in problems["pipeline.max_stalenes"].fix
+    assert problems["pipeline.off_policy_correction"].value == "magic" and "tis" in problems["pipeline.off_policy_correction"].why
+    text = str(ConfigError(list(problems.values())))
+    assert "5 configuration problem(s)" in text and "fsdp2" in text
+
+
+def test_cpu_layout_needs_declared_gpu_slots():
+    cfg = compose(["+recipe=smoke", "ray_kwargs.ray_init.num_gpus=1"])
+    OmegaConf.resolve(cfg)
+    (problem,) = [p for p in validate(cfg) if p.key == "ray_kwargs.ray_init.num_gpus"]
+    assert "needs 2" in problem.why and "num_gpus=2" in problem.fix
+
+
+def test_rollout_fraction_splits_each_node():
+    cfg = compose(["+recipe=deepcoder_1p5b", "pipeline.rollout_fraction=0.25", "trainer.n_gpus_per_node=8"])
+    OmegaConf.resolve(cfg)
+    apply_pipeline_settings(cfg)
+    assert cfg.trainer.n_gpus_per_node == 6 and cfg.actor_rollout_ref.rollout.n_gpus_per_node == 2
+
+
+def test_off_policy_correction_sets_verl_rollout_correction():
+    cfg = compose(["+recipe=smoke", "pipeline.off_policy_correction=tis", "pipeline.tis_cap=3.0"])
+    OmegaConf.resolve(cfg)
+    apply_pipeline_settings(cfg)
+    rc = cfg.algorithm.rollout_correction
+    assert (rc.rollout_is, rc.rollout_is_threshold, rc.bypass_mode) == ("token", 3.0, False)
+    cfg = compose(["+recipe=smoke", "pipeline.off_policy_correction=bypass"])
+    OmegaConf.resolve(cfg)
+    apply_pipeline_settings(cfg)
+    assert cfg.algorithm.rollout_correction.bypass_mode is True and cfg.algorithm.rollout_correction.rollout_is is None
+
+
+def _main(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "verl_pipeline.main", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_unknown_recipe_lists_the_recipes_that_exist():
+    proc = _main("+recipe=deepcoder_15b")
+    assert proc.returncode != 0
+    assert "unknown recipe 'deepcoder_15b'" in proc.stderr and "deepcoder_1p5b" in proc.stderr and "smoke" in proc.stderr
+
+
+def test_cli_reports_bad_values_before_ray_starts():
+    proc = _main("+recipe=smoke", "pipeline.max_staleness=-3", "pipeline.tis_cap=0.5")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "pipeline.max_staleness=-3" in proc.stderr and "pipeline.tis_cap=0.5" in proc.stderr
+    assert "ray init" not in proc.stdout.lower()
+
+
+def test_cfg_job_prints_the_merged_config():
+    proc = _main("+recipe=smoke", "--cfg", "job")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    merged = OmegaConf.create(proc.stdout)
+    assert merged.pipeline.max_staleness == 1 and merged.actor_rollout_ref.rollout.name == "hf"
+    assert merged.trainer.device == "cpu"

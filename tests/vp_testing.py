@@ -1,0 +1,50 @@
+"""Helpers shared by tests (importable because pyproject sets pytest's pythonpath to tests/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def compose(overrides: list[str]):
+    """The merged config `python -m verl_pipeline.main <overrides>` would run, before validation."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    from verl_pipeline.main import register_recipes, register_resolvers
+
+    register_recipes()
+    register_resolvers()
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module="verl_pipeline.conf", version_base=None):
+        return hydra_compose(config_name="pipeline", overrides=overrides)
+
+
+def run_main(overrides: list[str], workdir: Path, timeout: int = 600, env: dict | None = None,
+             check: bool = True) -> subprocess.CompletedProcess:
+    """Run `python -m verl_pipeline.main` in a subprocess (its own Ray cluster), logging metrics to a file."""
+    full_env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(workdir / "metrics.jsonl"), "PYTHONUNBUFFERED": "1"}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "verl_pipeline.main", *overrides],
+        cwd=workdir, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+    (workdir / "run.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"run failed (rc={proc.returncode}); tail of log:\n{(proc.stdout + proc.stderr)[-6000:]}")
+    return proc
+
+
+def read_metrics(workdir: Path) -> list[dict]:
+    path = workdir / "metrics.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def read_trace(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
