@@ -143,3 +143,24 @@ def test_reversed_date_window_is_rejected(tmp_path, capsys):
 def test_unreadable_input_is_an_error_naming_the_file(tmp_path, caplog):
     assert main(["--input", str(tmp_path / "missing.json"), "--output", str(tmp_path / "out")]) == 2
     assert "missing.json: no such file or directory" in caplog.text
+
+
+@pytest.mark.slow
+def test_verl_rl_dataset_reads_the_curated_parquet(unverified, tmp_path):
+    # what `data.train_files=` does in the recipes: verl's RLHFDataset with a chat-template tokenizer
+    from omegaconf import OmegaConf
+    from transformers import AutoTokenizer
+    from verl.utils.dataset.rl_dataset import RLHFDataset
+
+    from verl_pipeline.assets.tiny import tiny_model_path
+
+    out, _ = unverified
+    config = OmegaConf.create({"prompt_key": "prompt", "max_prompt_length": 8192, "filter_overlong_prompts": True,
+                               "truncation": "error", "cache_dir": str(tmp_path)})
+    dataset = RLHFDataset(data_files=[str(out / "train.parquet")], tokenizer=AutoTokenizer.from_pretrained(tiny_model_path()),
+                          config=config)
+    assert len(dataset) == 8
+    item = dataset[0]
+    assert item["data_source"] == "leetcode" and item["reward_model"]["style"] == "rule"
+    # verl takes the sample index from extra_info.index: the key `eval score` responses refer to
+    assert item["index"] == item["extra_info"]["index"] and item["raw_prompt"][0]["role"] == "user"
