@@ -111,6 +111,12 @@ def test_input_order_does_not_change_the_output(unverified, tmp_path):
     assert (first / "train.parquet").read_bytes() == (out / "train.parquet").read_bytes()
 
 
+def test_no_dedup_keeps_every_problem_for_benchmarks(tmp_path):
+    # rllm's test sets hold easy/hard versions with near-identical statements; a benchmark keeps both
+    report = _curate(tmp_path, "--no-verify", "--no-dedup", *WINDOW)
+    assert "dedup" not in [s["step"] for s in report["steps"]] and report["output"]["train"] == 12
+
+
 def test_module_runs_as_a_script(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "verl_pipeline.data.curate", "--input", str(FIXTURES / "rllm" / "leetcode_train.json"),

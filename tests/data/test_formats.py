@@ -1,7 +1,6 @@
 """Readers of each published format -> Problem (fixtures in tests/data/fixtures, see its README)."""
 
 import base64
-import json
 import pickle
 import zlib
 from dataclasses import replace

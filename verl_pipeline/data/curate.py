@@ -7,7 +7,8 @@ Steps, in the order they run (each is counted in report.json, per step and per d
   4. min_tests      fewer than --min-tests tests
   5. decontaminate  statement matches a --test-sets problem (same normalised text or n-gram overlap)
   6. verify         no reference solution passes all tests in the sandbox (problems without solutions kept)
-  7. dedup          exact / near-duplicate statements: one per group kept (verified, most tests, first)
+  7. dedup          exact / near-duplicate statements: one per group kept (verified, most tests, first);
+                    --no-dedup skips it (benchmarks)
 Cheap filters run before the sandbox so that it only sees problems that could be kept; dedup runs after
 it so that a verified copy wins over an unverified one.
 
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from verl_pipeline.data import filters
+from verl_pipeline.data.argtypes import at_least, fraction, iso_date
 from verl_pipeline.data.formats import InputSpec, UnreadableFile, load_input, load_statements
 from verl_pipeline.data.problem import Drop, Problem
 from verl_pipeline.data.verify import NO_SOLUTIONS, PASSED, verify_all
@@ -51,6 +53,7 @@ class CurateConfig:
     lcb_date_from: dt.date | None = None
     lcb_date_to: dt.date | None = None
     verify: bool = True
+    dedup: bool = True
     max_solutions: int = 3
     val_size: int = 0
     seed: int = 0
@@ -121,7 +124,7 @@ def curate(cfg: CurateConfig) -> dict:
     if cfg.verify:
         results = verify_all(current, cfg.workers, cfg.max_solutions)
         kept, drops = [], []
-        for p, v in zip(current, results):
+        for p, v in zip(current, results, strict=True):
             reference[p.uid] = v.status
             if v.status in (PASSED, NO_SOLUTIONS):
                 kept.append(p)
@@ -129,8 +132,9 @@ def curate(cfg: CurateConfig) -> dict:
                 why = f"none of {v.tried} reference solution(s) passes all {p.num_tests} tests (last: {v.detail})"
                 drops.append(Drop("verify", p.uid, p.data_source, why))
         current = step("verify", (kept, drops))
-    verified = {uid for uid, status in reference.items() if status == PASSED}
-    current = step("dedup", filters.deduplicate(current, cfg.similarity, cfg.ngram, preferred=verified))
+    if cfg.dedup:
+        verified = {uid for uid, status in reference.items() if status == PASSED}
+        current = step("dedup", filters.deduplicate(current, cfg.similarity, cfg.ngram, preferred=verified))
 
     val_uids = _val_uids(current, cfg.val_size, cfg.seed)
     rows = {"train": [], "val": []}
@@ -155,7 +159,7 @@ def curate(cfg: CurateConfig) -> dict:
         "config": {
             "min_tests": cfg.min_tests, "similarity": cfg.similarity, "contam_similarity": contam,
             "ngram": cfg.ngram, "lcb_date_from": str(cfg.lcb_date_from or ""), "lcb_date_to": str(cfg.lcb_date_to or ""),
-            "verify": cfg.verify, "max_solutions": cfg.max_solutions, "val_size": cfg.val_size, "seed": cfg.seed,
+            "verify": cfg.verify, "dedup": cfg.dedup, "max_solutions": cfg.max_solutions, "val_size": cfg.val_size, "seed": cfg.seed,
         },
         "inputs": inputs,
         "test_sets": test_sets,
@@ -170,39 +174,6 @@ def curate(cfg: CurateConfig) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- CLI
-
-
-def _positive_int(flag: str, minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag}={text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{flag}={value} must be >= {minimum}")
-        return value
-    return parse
-
-
-def _fraction(flag: str):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag}={text!r} is not a number") from None
-        if not 0.0 < value <= 1.0:
-            raise argparse.ArgumentTypeError(f"{flag}={value} must be in (0, 1]; 1.0 keeps only exact duplicates")
-        return value
-    return parse
-
-
-def _date(flag: str):
-    def parse(text: str) -> dt.date:
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag}={text!r} is not a date; write YYYY-MM-DD, e.g. 2024-07-31") from None
-    return parse
 
 
 def _input_spec(text: str) -> InputSpec:
@@ -222,23 +193,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-sets", nargs="*", default=[], type=_input_spec, metavar="PATH",
                    help="benchmark problems that must not appear in the output (decontamination)")
     p.add_argument("--output", required=True, type=Path, help="directory for train.parquet, val.parquet, report.json")
-    p.add_argument("--min-tests", type=_positive_int("--min-tests", 0), default=5,
+    p.add_argument("--min-tests", type=at_least("--min-tests", 0), default=5,
                    help="drop problems with fewer tests (DeepCoder: 5)")
-    p.add_argument("--workers", type=_positive_int("--workers", 1), default=os.cpu_count() or 1,
+    p.add_argument("--workers", type=at_least("--workers", 1), default=os.cpu_count() or 1,
                    help="problems verified in parallel (default: CPU count)")
-    p.add_argument("--similarity", type=_fraction("--similarity"), default=0.9,
+    p.add_argument("--similarity", type=fraction("--similarity"), default=0.9,
                    help="n-gram overlap at which two statements are near-duplicates (default 0.9)")
-    p.add_argument("--contam-similarity", type=_fraction("--contam-similarity"), default=None,
+    p.add_argument("--contam-similarity", type=fraction("--contam-similarity"), default=None,
                    help="the same for matches against --test-sets (default: --similarity)")
-    p.add_argument("--ngram", type=_positive_int("--ngram", 1), default=5, help="words per n-gram (default 5)")
-    p.add_argument("--lcb-date-from", type=_date("--lcb-date-from"), default=None,
+    p.add_argument("--ngram", type=at_least("--ngram", 1), default=5, help="words per n-gram (default 5)")
+    p.add_argument("--lcb-date-from", type=iso_date("--lcb-date-from"), default=None,
                    help="keep LiveCodeBench problems dated on/after this day (DeepCoder train: 2023-05-01)")
-    p.add_argument("--lcb-date-to", type=_date("--lcb-date-to"), default=None,
+    p.add_argument("--lcb-date-to", type=iso_date("--lcb-date-to"), default=None,
                    help="... and on/before this day (DeepCoder train: 2024-07-31)")
     p.add_argument("--no-verify", action="store_true", help="skip running reference solutions")
-    p.add_argument("--max-solutions", type=_positive_int("--max-solutions", 1), default=3,
+    p.add_argument("--no-dedup", action="store_true",
+                   help="keep near-duplicate statements (benchmarks: Codeforces E1/E2 versions are distinct problems)")
+    p.add_argument("--max-solutions", type=at_least("--max-solutions", 1), default=3,
                    help="reference solutions tried per problem before it counts as failed (default 3)")
-    p.add_argument("--val-size", type=_positive_int("--val-size", 0), default=0,
+    p.add_argument("--val-size", type=at_least("--val-size", 0), default=0,
                    help="problems moved to val.parquet (seeded, stable choice)")
     p.add_argument("--seed", type=int, default=0, help="seed of the validation split")
     return p
@@ -252,7 +225,7 @@ def config_from_args(args: argparse.Namespace) -> CurateConfig:
     return CurateConfig(
         inputs=args.input, output=args.output, test_sets=args.test_sets, min_tests=args.min_tests,
         workers=args.workers, similarity=args.similarity, contam_similarity=args.contam_similarity, ngram=args.ngram,
-        lcb_date_from=args.lcb_date_from, lcb_date_to=args.lcb_date_to, verify=not args.no_verify,
+        lcb_date_from=args.lcb_date_from, lcb_date_to=args.lcb_date_to, verify=not args.no_verify, dedup=not args.no_dedup,
         max_solutions=args.max_solutions, val_size=args.val_size, seed=args.seed,
     )
 

@@ -130,7 +130,7 @@ def near_pairs(sets: Sequence[frozenset[int]], threshold: float, side: Sequence[
     ii, jj = pair_codes // n, pair_codes % n
     bound = _upper_bound(shared, sizes[ii], sizes[jj], common[ii], common[jj])
     out = []
-    for i, j in zip(ii[bound >= threshold].tolist(), jj[bound >= threshold].tolist()):
+    for i, j in zip(ii[bound >= threshold].tolist(), jj[bound >= threshold].tolist(), strict=True):
         sim = similarity(sets[i], sets[j])
         if sim >= threshold:
             out.append((i, j, sim))

@@ -89,7 +89,8 @@ def deduplicate(problems: Sequence[Problem], threshold: float, ngram: int, prefe
     sigs = Signatures.build([p.statement for p in problems], ngram)
     kept_idx, drops = [], []
     for group in duplicate_clusters(sigs, threshold):
-        best = min(group, key=lambda i: (problems[i].uid not in preferred, -problems[i].num_tests, problems[i].sort_key))
+        best = min(group, key=lambda i: (problems[i].uid not in preferred, -problems[i].num_tests,
+                                         problems[i].sort_key))
         kept_idx.append(best)
         for i in group:
             if i == best:
@@ -97,7 +98,8 @@ def deduplicate(problems: Sequence[Problem], threshold: float, ngram: int, prefe
             if sigs.digests[i] == sigs.digests[best]:
                 how = "same normalised statement"
             else:
-                how = f"n-gram overlap {similarity(sigs.shingle_sets[i], sigs.shingle_sets[best]):.3f} (group linked at >= {threshold})"
+                sim = similarity(sigs.shingle_sets[i], sigs.shingle_sets[best])
+                how = f"n-gram overlap {sim:.3f} (group linked at >= {threshold})"
             p = problems[i]
             drops.append(Drop("dedup", p.uid, p.data_source, f"duplicate of {problems[best].uid}: {how}"))
     return [problems[i] for i in sorted(kept_idx)], drops

@@ -423,21 +423,20 @@ def statement_of(record: dict) -> tuple[str, str]:
 # ------------------------------------------------------------------------------------------ normalisers
 
 
+def _problem(rec: dict, origin_file: str, row: int, source: str, shape: str, tests: Any, **fields: Any) -> Problem:
+    """A Problem with the fields every format fills the same way; `fields` are the format's own."""
+    return Problem(data_source=source, source_id=_source_id(rec, origin_file, row), statement=statement_of(rec)[1],
+                   tests=tests, num_tests=count_tests(shape, tests), origin_file=origin_file, row=row, **fields)
+
+
 def _from_taco(rec: dict, origin_file: str, row: int, path: str, override: str | None) -> Problem:
     tests = without_nulls(parse_literal("input_output", rec.get("input_output")))
     if not isinstance(tests, dict) or test_shape(tests) != "io_dict":
         raise MalformedRow("input_output", rec.get("input_output"), "expected {inputs, outputs, fn_name?}")
-    fn_name = tests.get("fn_name") or None
-    return Problem(
-        data_source=_pick_source("io_dict", path, override),
-        source_id=_source_id(rec, origin_file, row),
-        statement=statement_of(rec)[1],
-        tests=tests,
-        num_tests=count_tests("io_dict", tests),
-        origin_file=origin_file,
-        row=row,
+    return _problem(
+        rec, origin_file, row, _pick_source("io_dict", path, override), "io_dict", tests,
         starter_code=_text(rec, "starter_code", required=False),
-        fn_name=fn_name,
+        fn_name=tests.get("fn_name") or None,
         solutions=parse_solutions(rec.get("solutions")),
         difficulty=_optional_str(rec.get("difficulty")),
         date=_date(rec.get("date")),
@@ -458,17 +457,10 @@ def _from_primeintellect(rec: dict, origin_file: str, row: int, path: str, overr
         raise MalformedRow("verification_info.test_cases", tests, "expected [{type, input, output, fn_name?}]")
     fn_name = _pi_fn_name(tests)
     meta = parse_literal("metadata", rec.get("metadata")) or {}
-    solutions = parse_solutions(rec.get("gold_standard_solution"))
-    return Problem(
-        data_source=_pick_source("pi_list", path, override),
-        source_id=_source_id(rec, origin_file, row),
-        statement=statement_of(rec)[1],
-        tests=tests,
-        num_tests=count_tests("pi_list", tests),
-        origin_file=origin_file,
-        row=row,
+    return _problem(
+        rec, origin_file, row, _pick_source("pi_list", path, override), "pi_list", tests,
         fn_name=fn_name,
-        solutions=solutions,
+        solutions=parse_solutions(rec.get("gold_standard_solution")),
         difficulty=_optional_str(meta.get("difficulty")) if isinstance(meta, dict) else None,
         title=_optional_str(rec.get("in_source_id")),
     )
@@ -485,14 +477,9 @@ def _from_lcb(rec: dict, origin_file: str, row: int, path: str, override: str | 
     if tests and test_shape(tests) != "typed_list":
         raise MalformedRow("public_test_cases", tests, "LiveCodeBench tests need `testtype`")
     _check_lcb_tests(tests, func_name)
-    return Problem(
-        data_source=_pick_source("typed_list", path, override or "livecodebench"),
-        source_id=_source_id(rec, origin_file, row),
-        statement=statement_of(rec)[1],
-        tests=_with_lcb_metadata(tests, func_name),
-        num_tests=len(tests),
-        origin_file=origin_file,
-        row=row,
+    return _problem(
+        rec, origin_file, row, _pick_source("typed_list", path, override or "livecodebench"), "typed_list",
+        _with_lcb_metadata(tests, func_name),
         starter_code=starter,
         fn_name=func_name,
         difficulty=_optional_str(rec.get("difficulty")),
@@ -505,9 +492,8 @@ def _from_problem_tests(rec: dict, origin_file: str, row: int, path: str, overri
     tests = without_nulls(parse_literal("tests", rec.get("tests")))
     shape = test_shape(tests)
     source = _pick_source(shape, path, override)
-    statement = statement_of(rec)[1]
     # rllm's LeetCode rows carry the code to complete inside the text, not in starter_code
-    starter = _text(rec, "starter_code", required=False) or split_leetcode_statement(rec["problem"])[1]
+    starter = _text(rec, "starter_code", required=False) or split_leetcode_statement(_text(rec, "problem"))[1]
     meta = parse_literal("metadata", rec.get("metadata")) or {}
     fn_name = meta.get("func_name") if isinstance(meta, dict) else None
     if source == "primeintellect":
@@ -520,14 +506,8 @@ def _from_problem_tests(rec: dict, origin_file: str, row: int, path: str, overri
         tests = _with_lcb_metadata(tests, fn_name)
     elif source == "leetcode":
         fn_name = fn_name or func_name_from_starter(starter)
-    return Problem(
-        data_source=source,
-        source_id=_source_id(rec, origin_file, row),
-        statement=statement,
-        tests=tests,
-        num_tests=count_tests(shape, tests),
-        origin_file=origin_file,
-        row=row,
+    return _problem(
+        rec, origin_file, row, source, shape, tests,
         starter_code=starter,
         fn_name=fn_name,
         solutions=parse_solutions(rec.get("solutions")),

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from verl_pipeline.data.argtypes import at_least
+
 logger = logging.getLogger("verl_pipeline.eval")
 
 
@@ -27,18 +29,6 @@ def _ks(text: str) -> tuple[int, ...]:
     return ks
 
 
-def _at_least(flag: str, minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag}={text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{flag}={value} must be >= {minimum}")
-        return value
-    return parse
-
-
 def _write_json(obj: dict, path: Path | None) -> None:
     if path is None:
         return
@@ -49,9 +39,9 @@ def _write_json(obj: dict, path: Path | None) -> None:
 
 def _grading_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=_ks, default=(1,), help="pass@k to report, e.g. 1,4,8 (default 1)")
-    p.add_argument("--workers", type=_at_least("--workers", 1), default=os.cpu_count() or 1,
+    p.add_argument("--workers", type=at_least("--workers", 1), default=os.cpu_count() or 1,
                    help="responses graded in parallel (default: CPU count)")
-    p.add_argument("--max-tests", type=_at_least("--max-tests", 0), default=0,
+    p.add_argument("--max-tests", type=at_least("--max-tests", 0), default=0,
                    help="grade on at most this many tests per problem (0 = all, DeepCoder's LiveCodeBench protocol)")
 
 
@@ -69,17 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--model", required=True, help="local model directory (HF format)")
     p.add_argument("--output-dir", type=Path, required=True, help="gets responses.jsonl and results.json")
-    p.add_argument("--n", type=_at_least("--n", 1), default=1, help="samples per problem (default 1)")
+    p.add_argument("--n", type=at_least("--n", 1), default=1, help="samples per problem (default 1)")
     p.add_argument("--temperature", type=float, default=0.6)
     p.add_argument("--top-p", type=float, default=0.95)
     p.add_argument("--top-k", type=int, default=-1)
-    p.add_argument("--max-tokens", type=_at_least("--max-tokens", 1), default=32768,
+    p.add_argument("--max-tokens", type=at_least("--max-tokens", 1), default=32768,
                    help="response length, up to 65536 (DeepCoder's 64K evaluation)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backend", choices=("auto", "vllm", "hf"), default="auto")
-    p.add_argument("--limit", type=_at_least("--limit", 1), default=None, help="only the first N problems")
-    p.add_argument("--batch-size", type=_at_least("--batch-size", 1), default=8, help="hf backend: prompts per batch")
-    p.add_argument("--tensor-parallel-size", type=_at_least("--tensor-parallel-size", 1), default=1)
+    p.add_argument("--limit", type=at_least("--limit", 1), default=None, help="only the first N problems")
+    p.add_argument("--batch-size", type=at_least("--batch-size", 1), default=8, help="hf backend: prompts per batch")
+    p.add_argument("--tensor-parallel-size", type=at_least("--tensor-parallel-size", 1), default=1)
     p.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     _grading_flags(p)
 
@@ -89,9 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--data", type=Path, help="parquet to grade --responses against (instead of --results)")
     p.add_argument("--responses", type=Path, help="with --data: the responses JSON lines")
     p.add_argument("--standings", type=Path, default=None, help="contest standings JSON (schema: docs/eval.md)")
-    p.add_argument("--attempts", type=_at_least("--attempts", 1), default=None,
+    p.add_argument("--attempts", type=at_least("--attempts", 1), default=None,
                    help="use only the first N attempts per problem (CodeElo: 8)")
-    p.add_argument("--min-participants", type=_at_least("--min-participants", 0), default=None,
+    p.add_argument("--min-participants", type=at_least("--min-participants", 0), default=None,
                    help="skip contests with fewer rated participants (default 201: CodeElo skips <= 200)")
     p.add_argument("--output", type=Path, default=None)
     _grading_flags(p)

@@ -93,7 +93,7 @@ def _generate_hf(cfg: GenerateConfig, prompts: list[tuple[int, list[int]]], toke
         params = [SamplingParams(max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
                                  top_k=cfg.top_k, seed=cfg.seed + 1000003 * index + j) for index, j, _ in chunk]
         samples = sample_batch(model, [ids for _, _, ids in chunk], params, eos, pad)
-        for (index, j, _), s in zip(chunk, samples):
+        for (index, j, _), s in zip(chunk, samples, strict=True):
             text = tokenizer.decode(s.token_ids, skip_special_tokens=True)
             out.append(Generation(index, j, text, s.finish_reason, len(s.token_ids)))
     return out
@@ -109,7 +109,7 @@ def _generate_vllm(cfg: GenerateConfig, prompts: list[tuple[int, list[int]]]) ->
                             max_tokens=cfg.max_tokens, seed=cfg.seed)
     outputs = llm.generate([{"prompt_token_ids": ids} for _, ids in prompts], params)
     out = []
-    for (index, _), request in zip(prompts, outputs):
+    for (index, _), request in zip(prompts, outputs, strict=True):
         for j, o in enumerate(request.outputs):
             out.append(Generation(index, j, o.text, str(o.finish_reason), len(o.token_ids)))
     return out
