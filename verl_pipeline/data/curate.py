@@ -65,8 +65,11 @@ class _Ledger:
     def __init__(self) -> None:
         self.steps: list[dict] = []
         self.drops: list[Drop] = []
+        self.read_by_source: Counter = Counter()
+        self.inputs: list[dict] = []
+        self.test_sets: list[dict] = []
 
-    def record(self, step: str, n_in: int, kept: Sequence[Problem], drops: Sequence[Drop]) -> None:
+    def record(self, step: str, n_in: int, kept: Sequence[Problem], drops: Sequence[Drop]) -> list[Problem]:
         by_source = Counter(d.data_source for d in drops)
         self.steps.append({
             "step": step, "in": n_in, "dropped": len(drops), "out": len(kept),
@@ -74,6 +77,50 @@ class _Ledger:
         })
         self.drops += drops
         logger.info("%-14s in %6d  dropped %6d  out %6d", step, n_in, len(drops), len(kept))
+        return list(kept)
+
+    def by_source(self, kept: Sequence[Problem]) -> dict[str, dict[str, int]]:
+        kept_by_source = Counter(p.data_source for p in kept)
+        out = {}
+        for source in sorted(self.read_by_source):
+            entry = {"read": self.read_by_source[source]}
+            entry.update({s["step"]: s["dropped_by_source"].get(source, 0) for s in self.steps})
+            entry["kept"] = kept_by_source.get(source, 0)
+            out[source] = entry
+        return out
+
+
+def _load(cfg: CurateConfig, ledger: _Ledger) -> tuple[list[Problem], list[tuple[str, str]]]:
+    """Normalised problems of every input (sorted by sort key) and the (origin, statement) of the test sets."""
+    problems: list[Problem] = []
+    malformed: list[Drop] = []
+    for spec in cfg.inputs:
+        loaded = load_input(spec)
+        problems += loaded.problems
+        malformed += loaded.malformed
+        ledger.inputs.append({"input": str(spec.path), "source": spec.source, "files": loaded.files})
+    ledger.read_by_source.update([p.data_source for p in problems] + [d.data_source for d in malformed])
+    problems.sort(key=lambda p: p.sort_key)
+    ledger.record("malformed", len(problems) + len(malformed), problems, sorted(malformed, key=lambda d: d.uid))
+    test_statements = []
+    for spec in cfg.test_sets:
+        statements, skipped = load_statements(spec)
+        test_statements += statements
+        ledger.test_sets.append({"input": str(spec.path), "problems": len(statements), "skipped_rows": skipped})
+    return problems, test_statements
+
+
+def _verify(problems: list[Problem], cfg: CurateConfig, reference: dict[str, str]) -> filters.Result:
+    """Keep problems whose reference passes (or that have none); records each status in `reference`."""
+    kept, drops = [], []
+    for p, v in zip(problems, verify_all(problems, cfg.workers, cfg.max_solutions), strict=True):
+        reference[p.uid] = v.status
+        if v.status in (PASSED, NO_SOLUTIONS):
+            kept.append(p)
+        else:
+            why = f"none of {v.tried} reference solution(s) passes all {p.num_tests} tests (last: {v.detail})"
+            drops.append(Drop("verify", p.uid, p.data_source, why))
+    return kept, drops
 
 
 def _val_uids(problems: list[Problem], val_size: int, seed: int) -> set[str]:
@@ -82,91 +129,54 @@ def _val_uids(problems: list[Problem], val_size: int, seed: int) -> set[str]:
     return {p.uid for p in ranked[:val_size]}
 
 
-def curate(cfg: CurateConfig) -> dict:
-    """Run every step and write the outputs; returns the report (also written as report.json)."""
-    ledger = _Ledger()
-    problems: list[Problem] = []
-    malformed: list[Drop] = []
-    inputs, read_by_source = [], Counter()
-    for spec in cfg.inputs:
-        loaded = load_input(spec)
-        problems += loaded.problems
-        malformed += loaded.malformed
-        inputs.append({"input": str(spec.path), "source": spec.source, "files": loaded.files})
-    for p in problems:
-        read_by_source[p.data_source] += 1
-    for d in malformed:
-        read_by_source[d.data_source] += 1
-    problems.sort(key=lambda p: p.sort_key)
-    ledger.record("malformed", len(problems) + len(malformed), problems, sorted(malformed, key=lambda d: d.uid))
-
-    def step(name: str, result: filters.Result) -> list[Problem]:
-        n_in = len(current)
-        kept, drops = result
-        ledger.record(name, n_in, kept, drops)
-        return kept
-
-    current = problems
-    current = step("duplicate_id", filters.drop_duplicate_ids(current))
-    if cfg.lcb_date_from or cfg.lcb_date_to:
-        current = step("date_window", filters.date_window(current, cfg.lcb_date_from, cfg.lcb_date_to))
-    current = step("min_tests", filters.min_tests(current, cfg.min_tests))
-
-    test_statements, test_sets = [], []
-    for spec in cfg.test_sets:
-        statements, skipped = load_statements(spec)
-        test_statements += statements
-        test_sets.append({"input": str(spec.path), "problems": len(statements), "skipped_rows": skipped})
-    contam = cfg.contam_similarity if cfg.contam_similarity is not None else cfg.similarity
-    current = step("decontaminate", filters.decontaminate(current, test_statements, contam, cfg.ngram))
-
-    reference = {p.uid: "not_checked" for p in current}
-    if cfg.verify:
-        results = verify_all(current, cfg.workers, cfg.max_solutions)
-        kept, drops = [], []
-        for p, v in zip(current, results, strict=True):
-            reference[p.uid] = v.status
-            if v.status in (PASSED, NO_SOLUTIONS):
-                kept.append(p)
-            else:
-                why = f"none of {v.tried} reference solution(s) passes all {p.num_tests} tests (last: {v.detail})"
-                drops.append(Drop("verify", p.uid, p.data_source, why))
-        current = step("verify", (kept, drops))
-    if cfg.dedup:
-        verified = {uid for uid, status in reference.items() if status == PASSED}
-        current = step("dedup", filters.deduplicate(current, cfg.similarity, cfg.ngram, preferred=verified))
-
-    val_uids = _val_uids(current, cfg.val_size, cfg.seed)
-    rows = {"train": [], "val": []}
-    for index, p in enumerate(current):  # current is in sort-key order, so indices are stable
+def _write(problems: list[Problem], cfg: CurateConfig, reference: dict[str, str]) -> dict[str, int]:
+    """train.parquet (+ val.parquet); indices follow the sort-key order, so they are stable across runs."""
+    val_uids = _val_uids(problems, cfg.val_size, cfg.seed)
+    rows: dict[str, list] = {"train": [], "val": []}
+    for index, p in enumerate(problems):
         split = "val" if p.uid in val_uids else "train"
         rows[split].append(to_row(p, index, split, reference[p.uid]))
-
     cfg.output.mkdir(parents=True, exist_ok=True)
     write_parquet(rows["train"], cfg.output / "train.parquet")
     if cfg.val_size:
         write_parquet(rows["val"], cfg.output / "val.parquet")
+    return {split: len(r) for split, r in rows.items()}
 
-    kept_by_source = Counter(p.data_source for p in current)
-    by_source = {}
-    for source in sorted(read_by_source):
-        entry = {"read": read_by_source[source]}
-        for s in ledger.steps:
-            entry[s["step"]] = s["dropped_by_source"].get(source, 0)
-        entry["kept"] = kept_by_source.get(source, 0)
-        by_source[source] = entry
+
+def curate(cfg: CurateConfig) -> dict:
+    """Run every step and write the outputs; returns the report (also written as report.json)."""
+    ledger = _Ledger()
+    current, test_statements = _load(cfg, ledger)
+    current = ledger.record("duplicate_id", len(current), *filters.drop_duplicate_ids(current))
+    if cfg.lcb_date_from or cfg.lcb_date_to:
+        window = filters.date_window(current, cfg.lcb_date_from, cfg.lcb_date_to)
+        current = ledger.record("date_window", len(current), *window)
+    current = ledger.record("min_tests", len(current), *filters.min_tests(current, cfg.min_tests))
+    contam = cfg.contam_similarity if cfg.contam_similarity is not None else cfg.similarity
+    cleaned = filters.decontaminate(current, test_statements, contam, cfg.ngram)
+    current = ledger.record("decontaminate", len(current), *cleaned)
+    reference = {p.uid: "not_checked" for p in current}
+    if cfg.verify:
+        current = ledger.record("verify", len(current), *_verify(current, cfg, reference))
+    if cfg.dedup:
+        verified = {uid for uid, status in reference.items() if status == PASSED}
+        unique = filters.deduplicate(current, cfg.similarity, cfg.ngram, preferred=verified)
+        current = ledger.record("dedup", len(current), *unique)
+    counts = _write(current, cfg, reference)
+
     report = {
         "config": {
             "min_tests": cfg.min_tests, "similarity": cfg.similarity, "contam_similarity": contam,
             "ngram": cfg.ngram, "lcb_date_from": str(cfg.lcb_date_from or ""), "lcb_date_to": str(cfg.lcb_date_to or ""),
-            "verify": cfg.verify, "dedup": cfg.dedup, "max_solutions": cfg.max_solutions, "val_size": cfg.val_size, "seed": cfg.seed,
+            "verify": cfg.verify, "dedup": cfg.dedup, "max_solutions": cfg.max_solutions,
+            "val_size": cfg.val_size, "seed": cfg.seed,
         },
-        "inputs": inputs,
-        "test_sets": test_sets,
+        "inputs": ledger.inputs,
+        "test_sets": ledger.test_sets,
         "steps": ledger.steps,
-        "by_source": by_source,
+        "by_source": ledger.by_source(current),
         "reference_check": dict(sorted(Counter(reference[p.uid] for p in current).items())),
-        "output": {"train": len(rows["train"]), "val": len(rows["val"])},
+        "output": counts,
         "dropped": [{"step": d.step, "uid": d.uid, "data_source": d.data_source, "reason": d.reason} for d in ledger.drops],
     }
     write_json(report, cfg.output / "report.json")
