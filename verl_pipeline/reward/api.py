@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from . import compare, formats, sandbox
@@ -55,10 +55,17 @@ class Verdict:
         return self.verdict == "AC"
 
     def as_dict(self) -> dict:
-        out = asdict(self)
-        out["score"] = 1.0 if self.acc else 0.0
-        out["acc"] = self.acc
-        return out
+        return {
+            "score": 1.0 if self.acc else 0.0,
+            "acc": self.acc,
+            "verdict": self.verdict,
+            "failed_test": self.failed_test,
+            "reason": self.reason,
+            "tests_run": self.tests_run,
+            "tests_total": self.tests_total,
+            "time_s": self.time_s,
+            "isolation": self.isolation,
+        }
 
 
 @dataclass(frozen=True)

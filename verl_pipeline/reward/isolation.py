@@ -4,13 +4,14 @@ What is here:
 
 * the two seccomp BPF programs, assembled with ``struct`` (no libseccomp):
   - the *zygote* filter, inherited by everything in the sandbox: no sockets, exec, ptrace,
-    process_vm_*, mounts, namespaces, bpf, perf, io_uring, userfaultfd, keyrings, clock setting,
-    module loading, SysV IPC and POSIX message queues, handle-based opens, TIOCSTI, and the x32
-    ABI; unknown architectures are killed;
-  - the *child* filter, added in each test process: no fork/vfork, no clone without
-    CLONE_THREAD or with namespace flags, clone3 fails with ENOSYS (glibc then falls back to
-    clone, so threads work), signals only to its own pid (patched in after fork), no setsid or
-    setpgid (so killing the process group reaches it), no prlimit/pidfd of other processes;
+    process_vm_*, pidfds, tkill, setsid/setpgid (so killing the process group reaches every
+    process), mounts, namespaces, bpf, perf, io_uring, userfaultfd, keyrings, clock setting, module
+    loading, SysV IPC and POSIX message queues, handle-based opens, TIOCSTI, the x32 ABI;
+    prlimit64 and scheduling calls only on the caller; clone3 fails with ENOSYS (glibc then falls
+    back to clone, whose flags a filter can check); unknown architectures are killed;
+  - the *child* filter, added in each test process (kept small: it is installed per test): no
+    fork/vfork, no clone without CLONE_THREAD or with namespace flags (threads work), signals only
+    to its own pid (patched in after fork);
 * the Landlock rules of the fallback layer (read-only Python runtime, no writes anywhere, no
   TCP, signals and abstract unix sockets scoped) and a probe of the kernel's Landlock ABI;
 * the bubblewrap command line of the namespace layer.
@@ -119,18 +120,19 @@ ARCHES = {
 # Denied for everything in the sandbox, the zygote included.
 ZYGOTE_DENY = (
     "socket socketpair connect bind listen accept accept4 execve execveat "
-    "ptrace process_vm_readv process_vm_writev "
-    "mount umount2 pivot_root chroot unshare setns fsopen fsconfig fsmount fspick move_mount open_tree "
-    "mount_setattr bpf perf_event_open userfaultfd io_uring_setup io_uring_enter io_uring_register "
-    "keyctl add_key request_key settimeofday clock_settime adjtimex clock_adjtime reboot kexec_load "
-    "kexec_file_load init_module finit_module delete_module swapon swapoff acct quotactl quotactl_fd "
-    "ioprio_set migrate_pages move_pages kcmp process_madvise process_mrelease personality mknod mknodat "
-    "name_to_handle_at open_by_handle_at pidfd_getfd shmget shmat shmctl semget semop semctl semtimedop "
-    "msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr "
-    "iopl ioperm syslog vhangup lookup_dcookie fanotify_init uselib ustat sysfs _sysctl nfsservctl"
+    "ptrace process_vm_readv process_vm_writev pidfd_open pidfd_getfd pidfd_send_signal tkill "
+    "setsid setpgid mount umount2 pivot_root chroot unshare setns fsopen fsconfig fsmount fspick "
+    "move_mount open_tree mount_setattr bpf perf_event_open userfaultfd io_uring_setup io_uring_enter "
+    "io_uring_register keyctl add_key request_key settimeofday clock_settime adjtimex clock_adjtime "
+    "reboot kexec_load kexec_file_load init_module finit_module delete_module swapon swapoff acct "
+    "quotactl quotactl_fd ioprio_set migrate_pages move_pages kcmp process_madvise process_mrelease "
+    "personality mknod mknodat name_to_handle_at open_by_handle_at shmget shmat shmctl semget semop "
+    "semctl semtimedop msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive "
+    "mq_notify mq_getsetattr iopl ioperm syslog vhangup lookup_dcookie fanotify_init uselib ustat "
+    "sysfs _sysctl nfsservctl"
 ).split()
-# Denied in test processes only (the zygote needs them to fork and kill its children).
-CHILD_DENY = "fork vfork tkill pidfd_open pidfd_send_signal setpgid setsid".split()
+# Denied in test processes only: the zygote forks and kills its children with these.
+CHILD_DENY = ("fork", "vfork")
 
 
 class _Asm:
@@ -177,12 +179,10 @@ def _deny(asm: _Asm, nr: int, errno: int = EPERM) -> None:
     asm.emit(RET_K, RET_ERRNO | errno)
 
 
-def _guard(asm: _Asm, nr: int, name: str, zero: tuple[int, ...] = (), own_pid: int | None = None,
-           zero_pid_ok: bool = False) -> None:
+def _guard(asm: _Asm, nr: int, name: str, zero: tuple[int, ...] = (), own_pid: int | None = None) -> None:
     """Allow ``nr`` only if each argument in ``zero`` is 0 and argument ``own_pid`` is the caller's pid.
 
-    The pid is a placeholder here; ``runner.py`` writes the real one into ``asm.pid_slots`` after
-    fork. ``zero_pid_ok`` also accepts 0 there (prlimit64's "myself").
+    The pid is a placeholder here; ``runner.py`` writes the real one into ``asm.pid_slots`` after fork.
     """
     deny = f"{name}.deny"
     asm.emit(JEQ_K, nr, jf=f"{name}.next")
@@ -197,8 +197,6 @@ def _guard(asm: _Asm, nr: int, name: str, zero: tuple[int, ...] = (), own_pid: i
         asm.emit(JEQ_K, 0, jf=deny)  # a negative pid (group, "everyone") has the high half set
         asm.emit(LD_W_ABS, _arg_lo(own_pid))
         asm.pid_slots.append(asm.emit(JEQ_K, 0xFFFFFFFF, jt=f"{name}.allow"))
-        if zero_pid_ok:
-            asm.emit(JEQ_K, 0, jt=f"{name}.allow")
     asm.label(deny)
     asm.emit(RET_K, RET_ERRNO | EPERM)
     if own_pid is not None:
@@ -213,6 +211,10 @@ def zygote_filter(arch: Arch) -> bytes:
     for name in ZYGOTE_DENY:
         if name in arch.nr:
             _deny(asm, arch.nr[name])
+    # glibc creates threads with clone3 and falls back to clone on ENOSYS, where flags can be checked
+    _deny(asm, arch.nr["clone3"], ENOSYS)
+    # prlimit64 of another process could lower the grader's limits (same uid under Landlock)
+    _guard(asm, arch.nr["prlimit64"], "prlimit64", zero=(0,))
     # scheduling calls may only target the caller (pid 0); setpriority's "which" must be PRIO_PROCESS
     _guard(asm, arch.nr["setpriority"], "setpriority", zero=(0, 1))
     for name in ("sched_setaffinity", "sched_setscheduler", "sched_setparam"):
@@ -238,7 +240,6 @@ def child_filter(arch: Arch) -> tuple[bytes, list[int]]:
     for name in CHILD_DENY:
         if name in arch.nr:
             _deny(asm, arch.nr[name])
-    _deny(asm, arch.nr["clone3"], ENOSYS)
     # clone: threads only (CLONE_THREAD set, no namespace flags)
     asm.emit(JEQ_K, arch.nr["clone"], jf="clone.next")
     asm.emit(LD_W_ABS, _arg_lo(0))
@@ -252,7 +253,6 @@ def child_filter(arch: Arch) -> tuple[bytes, list[int]]:
     # signals only to itself: kill(0)/kill(-1)/the zygote/other sandboxes are refused
     for name in ("kill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
         _guard(asm, arch.nr[name], name, own_pid=0)
-    _guard(asm, arch.nr["prlimit64"], "prlimit64", own_pid=0, zero_pid_ok=True)
     asm.emit(RET_K, RET_ALLOW)
     return asm.assemble(), asm.pid_slots
 
@@ -357,7 +357,9 @@ def bwrap_argv(bwrap: str, python: str, runner: str, info_fd: int, tmpfs_bytes: 
     argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     argv += ["--ro-bind", runner, SANDBOX_RUNNER]
     # no /proc on purpose: nothing in it is needed, and it is the way to other processes' memory
-    argv += ["--dev", "/dev", "--size", str(tmpfs_bytes), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    argv += ["--dev", "/dev", "--remount-ro", "/dev", "--size", str(tmpfs_bytes), "--tmpfs", "/tmp"]
+    # bwrap builds / (and /dev) on an unbounded tmpfs: read-only, so /tmp is the only place to write
+    argv += ["--remount-ro", "/", "--chdir", "/tmp"]
     argv += ["--", python, "-I", "-S", "-X", "utf8", "-B", SANDBOX_RUNNER]
     return argv
 

@@ -20,7 +20,7 @@ process group otherwise) if no answer arrives ``GRACE_S`` seconds later. Nothing
 sandbox beyond the bytes it returns; comparison happens in ``compare.py``.
 
 Not covered: cgroups (memory is bounded by RLIMIT_AS, which counts virtual memory), machines
-without seccomp support (x86_64 and aarch64 only), kernels older than 5.3 (pidfd).
+without seccomp support (x86_64 and aarch64 only).
 """
 
 from __future__ import annotations
@@ -202,7 +202,7 @@ class Sandbox:
         }
         try:
             self._send(init, b"", deadline)
-            hello, _ = self._recv(deadline)
+            hello = self._recv_json(deadline)
         except _Deadline:
             raise SandboxError(f"the {self.layer} sandbox did not start within {START_TIMEOUT_S:.0f} s") from None
         if not hello.get("ok"):
@@ -214,8 +214,9 @@ class Sandbox:
                 self._inner_pid = int(json.loads(_read_available(info_r) or b"{}").get("child-pid"))
 
     # -- channel ---------------------------------------------------------------------------------
-    def _send(self, header: dict, blob: bytes, deadline: float) -> None:
-        head = json.dumps(header).encode()
+    def _send(self, header: dict | None, blob: bytes, deadline: float) -> None:
+        """Send a request; ``header=None`` is a run (the runner's hot path skips JSON for it)."""
+        head = b"" if header is None else json.dumps(header).encode()
         data = memoryview(runner.FRAME.pack(len(head), len(blob)) + head + blob)
         poller = select.poll()
         poller.register(self._in, select.POLLOUT)
@@ -228,7 +229,11 @@ class Sandbox:
             except BrokenPipeError:
                 raise SandboxError(f"sandbox exited{self._stderr_tail()}") from None
 
-    def _recv(self, deadline: float) -> tuple[dict, bytes]:
+    def _recv_json(self, deadline: float) -> dict:
+        head, _ = self._recv(deadline)
+        return json.loads(head)
+
+    def _recv(self, deadline: float) -> tuple[bytes, bytes]:
         poller = select.poll()
         poller.register(self._out, select.POLLIN)
         need = runner.FRAME.size
@@ -239,7 +244,7 @@ class Sandbox:
                 need = runner.FRAME.size + header_len + blob_len
             if header_len is not None and len(self._buf) >= need:
                 start = runner.FRAME.size
-                header = json.loads(bytes(self._buf[start : start + header_len]))
+                header = bytes(self._buf[start : start + header_len])
                 blob = bytes(self._buf[start + header_len : need])
                 del self._buf[:need]
                 return header, blob
@@ -274,7 +279,7 @@ class Sandbox:
         deadline = time.monotonic() + LOAD_TIMEOUT_S
         try:
             self._send(header, code.encode("utf-8", "surrogatepass"), deadline)
-            reply, _ = self._recv(deadline)
+            reply = self._recv_json(deadline)
         except _Deadline:
             self.kill()
             return f"compiling took longer than {LOAD_TIMEOUT_S:.0f} s"
@@ -290,8 +295,8 @@ class Sandbox:
         start = time.monotonic()
         deadline = start + limits.time_s + GRACE_S
         try:
-            self._send({"op": "run"}, payload, deadline)
-            reply, blob = self._recv(deadline)
+            self._send(None, payload, deadline)
+            head, blob = self._recv(deadline)
         except _Deadline:
             # the zygote should have answered by now; do not trust anything in there any more
             self.kill()
@@ -300,20 +305,21 @@ class Sandbox:
         except SandboxError:
             self.healthy = False
             raise
-        if "error" in reply:
+        if not head.startswith(b"R") or len(head) < runner.RUN_REPLY.size:
             self.healthy = False
-            raise SandboxError(reply["error"])
-        if reply.get("dirty"):
+            raise SandboxError(_error_text(head))
+        _, exit_code, sig, timed_out, ole, dirty, wall, cpu, _maxrss, _out, _res = runner.RUN_REPLY.unpack_from(head)
+        if dirty:
             self.healthy = False  # its /tmp could not be emptied: never reuse it
         return RunResult(
-            exit=reply["exit"],
-            signal=reply["signal"],
-            timed_out=reply["timed_out"],
-            wall_s=reply["wall"],
-            cpu_s=reply["cpu"],
+            exit=None if exit_code < 0 else exit_code,
+            signal=sig or None,
+            timed_out=bool(timed_out),
+            wall_s=wall,
+            cpu_s=cpu,
             output=blob,
-            output_limit_exceeded=reply["ole"],
-            stderr=reply["stderr"],
+            output_limit_exceeded=bool(ole),
+            stderr=head[runner.RUN_REPLY.size :].decode("utf-8", "replace"),
             host_wall_s=time.monotonic() - start,
         )
 
@@ -348,6 +354,13 @@ class Sandbox:
 
     def alive(self) -> bool:
         return self.healthy and self.proc.poll() is None
+
+
+def _error_text(head: bytes) -> str:
+    try:
+        return str(json.loads(head).get("error", "malformed reply"))
+    except ValueError:
+        return f"malformed reply {head[:60]!r}"
 
 
 def _read_available(fd: int) -> bytes:
@@ -497,8 +510,6 @@ def resolve_layer(isolation_choice: str | None = None) -> str:
 def _layer_unavailable(layer: str) -> str | None:
     if isolation.host_arch() is None:
         return "no seccomp filter for this architecture"
-    if not hasattr(os, "pidfd_open"):
-        return "needs Python >= 3.9 on Linux >= 5.3 (pidfd_open)"
     if layer == "bwrap" and isolation.bwrap_path() is None:
         return "bwrap is not installed"
     if layer == "landlock" and isolation.landlock_abi() < 1:
