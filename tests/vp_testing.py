@@ -13,17 +13,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def compose(overrides: list[str]):
     """The merged config `python -m verl_pipeline.main <overrides>` would run, before validation."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
+    from verl_pipeline.main import compose_config
 
-    from verl_pipeline.main import register_recipes, register_resolvers
-
-    register_recipes()
-    register_resolvers()
-    GlobalHydra.instance().clear()
-    with initialize_config_module(config_module="verl_pipeline.conf", version_base=None):
-        return hydra_compose(config_name="pipeline", overrides=overrides)
+    return compose_config(overrides, validate=False)
 
 
 def run_main(overrides: list[str], workdir: Path, timeout: int = 600, env: dict | None = None,
@@ -46,5 +38,9 @@ def read_metrics(workdir: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
-def read_trace(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+def read_trace(path: Path, event: str | None = None) -> list[dict]:
+    """Per-step records of `pipeline.trace_file` (or the records of one `event`, e.g. "placement")."""
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if event is None:
+        return [r for r in records if "step" in r]
+    return [r for r in records if r.get("event") == event]

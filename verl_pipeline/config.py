@@ -223,6 +223,18 @@ def validate(cfg: DictConfig) -> list[Problem]:
                 Problem("actor_rollout_ref.rollout.checkpoint_engine.backend", backend, "needs a GPU",
                         "Use ray_store on trainer.device=cpu.")
             )
+    address = _get(cfg, "ray_kwargs.ray_init.address")
+    if address:
+        # joining a running cluster (multi-node): its resources are whatever its nodes declared
+        for key in ("num_cpus", "num_gpus"):
+            value = _get(cfg, f"ray_kwargs.ray_init.{key}")
+            if value is not None:
+                problems.append(
+                    Problem(f"ray_kwargs.ray_init.{key}", value,
+                            "Ray refuses resource counts when joining an existing cluster",
+                            f"Set ray_kwargs.ray_init.{key}=null and declare them in `ray start` on each node.")
+                )
+    if device == "cpu" and not address:
         num_gpus = _get(cfg, "ray_kwargs.ray_init.num_gpus")
         needed = nnodes * (trainer_per_node + rollout_per_node) if _is_int(rollout_per_node) else None
         if needed is not None and (not _is_int(num_gpus) or num_gpus < needed):

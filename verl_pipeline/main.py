@@ -123,6 +123,23 @@ def prepare(cfg) -> None:
             env_vars[key] = value
 
 
+def compose_config(overrides: list[str], validate: bool = True):
+    """The config `python -m verl_pipeline.main <overrides>` would run: composed, and unless `validate=False`
+    resolved, validated and completed by `prepare` (no Ray is started). For scripts, notebooks and tests."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    check_recipe_argument(overrides)
+    register_recipes()
+    register_resolvers()
+    GlobalHydra.instance().clear()
+    with initialize_config_module(config_module="verl_pipeline.conf", version_base=None):
+        cfg = compose(config_name="pipeline", overrides=overrides)
+    if validate:
+        prepare(cfg)
+    return cfg
+
+
 def run(cfg) -> None:
     from verl.trainer.main_ppo import run_ppo
 

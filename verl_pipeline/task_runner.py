@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import traceback
 
 import ray
 
@@ -80,10 +81,15 @@ class PipelineTaskRunner:
         print(f"[verl_pipeline] controller on {socket.gethostname()} pid {os.getpid()}", flush=True)
         OmegaConf.resolve(config)
         validate_config(config=config, use_reference_policy=need_reference_policy(config), use_critic=need_critic(config))
-        trainer = build_trainer(config)
-        trainer.init_workers()
         try:
+            trainer = build_trainer(config)
+            trainer.init_workers()
             trainer.fit()
+        except BaseException:
+            # Ray may fail to carry some exceptions back to the driver intact; the controller's log keeps it whole
+            traceback.print_exc()
+            raise
         finally:
-            if trainer.logger is not None:
-                trainer.logger.finish() if hasattr(trainer.logger, "finish") else None
+            tracking = getattr(locals().get("trainer"), "logger", None)
+            if tracking is not None and hasattr(tracking, "finish"):
+                tracking.finish()

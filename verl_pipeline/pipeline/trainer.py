@@ -133,6 +133,19 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             reward_loop_worker_handles=self.reward_loop_manager.reward_loop_workers,
         )
 
+    def placement(self) -> dict[str, list[str]]:
+        """Ray node ids of the trainer workers and of the rollout servers (they sit on separate pools)."""
+        import ray
+
+        def node_of(actor):
+            return actor.__ray_call__.remote(lambda self: ray.get_runtime_context().get_node_id())
+
+        servers = [s for replica in self.llm_server_manager.get_replicas() for s in replica.servers]
+        return {
+            "trainer_nodes": ray.get([node_of(w) for w in self.actor_rollout_wg.workers]),
+            "rollout_nodes": ray.get([node_of(s) for s in servers]),
+        }
+
     # ------------------------------------------------------------------ the loop
     def fit(self):
         """Train `total_training_steps` steps; the rollout samples ahead of the trainer within the bound."""
@@ -144,6 +157,10 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             default_backend=self.config.trainer.logger,
             config=OmegaConf.to_container(self.config, resolve=True),
         )
+        placement = self.placement()
+        print(f"[verl_pipeline] trainer pool on nodes {sorted(set(placement['trainer_nodes']))}, "
+              f"rollout pool on nodes {sorted(set(placement['rollout_nodes']))}", flush=True)
+        self._append_trace({"event": "placement", **placement})
         self._load_checkpoint()
         start_step = self.global_steps
         self.checkpoint_manager.update_weights(start_step)
@@ -367,6 +384,11 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             "pg_loss": self.metrics.get("actor/pg_loss"),
             "grad_norm": self.metrics.get("actor/grad_norm"),
         }
+        self._append_trace(record)
+
+    def _append_trace(self, record: dict) -> None:
+        if not self.pipeline.trace_file:
+            return
         os.makedirs(os.path.dirname(os.path.abspath(self.pipeline.trace_file)), exist_ok=True)
         with open(self.pipeline.trace_file, "a") as f:
             f.write(json.dumps(record, default=float) + "\n")
