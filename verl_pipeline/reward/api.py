@@ -79,13 +79,13 @@ class Options:
     reuse_sandbox: bool
 
 
-def _option(name: str, kwargs: dict, extra: dict, default: Any, convert, check) -> Any:
+def _option(name: str, kwargs: dict, extra: dict, default: Any, convert, check, allow_none: bool = False) -> Any:
     """``kwargs[name]`` (a bad value is the caller's bug: ValueError), else ``extra[name]`` (a bad
     value is the dataset's: BadTests), else ``default``."""
     for source, error in ((kwargs, ValueError), (extra, BadTests)):
         if name in source:
             value = source[name]
-            if value is None and default is None:
+            if value is None and allow_none:
                 return None
             try:
                 value = convert(value)
@@ -100,7 +100,8 @@ def _option(name: str, kwargs: dict, extra: dict, default: Any, convert, check) 
 
 def parse_options(source: str, extra_info: dict | None, kwargs: dict) -> Options:
     extra = extra_info if isinstance(extra_info, dict) else {}
-    max_tests = _option("max_tests", kwargs, extra, formats.DEFAULT_MAX_TESTS, int, lambda v: v >= 0)
+    # max_tests: 0 or None means every test (the data-curation code verifies solutions on all)
+    max_tests = _option("max_tests", kwargs, extra, formats.DEFAULT_MAX_TESTS, int, lambda v: v >= 0, allow_none=True)
     return Options(
         time_limit_s=_option("time_limit_s", kwargs, extra, formats.TIME_LIMITS[source], float, lambda v: 0 < v <= 3600),
         memory_limit_mb=_option("memory_limit_mb", kwargs, extra, DEFAULT_MEMORY_MB, int, lambda v: 64 <= v <= 1 << 20),

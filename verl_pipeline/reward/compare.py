@@ -24,6 +24,8 @@ import math
 import re
 from typing import Any
 
+from .runner import UNUSABLE  # what the sandbox sends for a returned value that has no JSON form
+
 DEFAULT_TOL = 1e-6
 _INT = re.compile(r"[+-]?\d+\Z")
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
@@ -120,6 +122,8 @@ def compare_result(result: bytes, expected: Any, alternatives: tuple = (), tol: 
         got = json.loads(result, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as e:
         return f"result is not valid JSON: {str(e)[:60]}"
+    if isinstance(got, dict) and set(got) == {UNUSABLE}:
+        return f"unusable return value: {got[UNUSABLE]}"
     try:
         if any(values_equal(got, want, tol) for want in (expected, *alternatives)):
             return None

@@ -302,9 +302,27 @@ def runtime_paths() -> list[str]:
     return out
 
 
+# Pure-Python packages LeetCode's judge offers (reference solutions use them). When installed here,
+# the zygote imports them once, so programs can import them; nothing else outside the stdlib.
+PRELOAD_PACKAGES = ("sortedcontainers",)
+
+
+@functools.lru_cache(maxsize=1)
+def preload_packages() -> dict[str, str]:
+    """{name: package directory} of the ``PRELOAD_PACKAGES`` installed for this interpreter."""
+    import importlib.util
+
+    found = {}
+    for name in PRELOAD_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            found[name] = os.path.realpath(list(spec.submodule_search_locations)[0])
+    return found
+
+
 def landlock_config(abi: int) -> dict:
     read_dir = LL_EXECUTE | LL_READ_FILE | LL_READ_DIR
-    rules = [[p, read_dir] for p in (*runtime_paths(), "/usr", "/lib", "/lib64", "/lib32")]
+    rules = [[p, read_dir] for p in (*runtime_paths(), *preload_packages().values(), "/usr", "/lib", "/lib64", "/lib32")]
     rules += [["/etc/ld.so.cache", LL_READ_FILE], ["/dev/null", LL_READ_FILE | LL_WRITE_FILE]]
     rules += [["/dev/urandom", LL_READ_FILE], ["/dev/random", LL_READ_FILE], ["/dev/zero", LL_READ_FILE]]
     return {
@@ -354,6 +372,8 @@ def bwrap_argv(bwrap: str, python: str, runner: str, info_fd: int, tmpfs_bytes: 
         if not any(p == b or p.startswith(b + "/") for b in bound):
             argv += ["--ro-bind", p, p]
             bound.append(p)
+    for path in preload_packages().values():
+        argv += ["--ro-bind", path, path]
     argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     argv += ["--ro-bind", runner, SANDBOX_RUNNER]
     # no /proc on purpose: nothing in it is needed, and it is the way to other processes' memory

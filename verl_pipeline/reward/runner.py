@@ -52,6 +52,8 @@ MAIN_STACK_BYTES = 1 << 30
 THREAD_STACK_BYTES = 8 << 20
 STDERR_TAIL = 2048
 MAX_NODES = 1_000_000
+# the result the grader gets when the returned value has no JSON form (NaN, a custom object...)
+UNUSABLE = "$unusable"
 # exit code of a child whose sandbox set-up failed (before any untrusted code ran)
 SETUP_FAILED = 121
 
@@ -562,7 +564,8 @@ def _write_result(result):
     try:
         data = json.dumps(to_wire(result), allow_nan=False, ensure_ascii=False).encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeError) as e:
-        raise TypeError(f"unusable return value: {e}") from None
+        # a value with no faithful JSON form is a wrong answer, not a crash
+        data = json.dumps({UNUSABLE: str(e)[:200]}).encode()
     view = memoryview(data)
     while view:
         view = view[os.write(3, view) :]
@@ -597,6 +600,20 @@ def _flush_std():
 
 
 # -- start-up --------------------------------------------------------------------------------------
+def _preload(packages):
+    """Import the allowed third-party packages ({name: directory}) so that programs find them."""
+    for name, directory in packages.items():
+        parent = os.path.dirname(directory)
+        sys.path.insert(0, parent)
+        try:
+            __import__(name)
+        except Exception as e:  # noqa: BLE001 - a broken optional package only makes it unavailable
+            os.write(2, f"runner: cannot preload {name}: {e!r}\n".encode())
+        finally:
+            sys.path.remove(parent)
+            sys.path_importer_cache.pop(parent, None)
+
+
 def _ensure_main_stack():
     """Re-exec once with a large RLIMIT_STACK: the kernel sizes the main stack's room at exec."""
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
@@ -624,6 +641,7 @@ def main():
     if init.get("parent_pid") and os.getppid() != init["parent_pid"]:
         return  # the grader is already gone
     kernel.prctl(PR_SET_DUMPABLE, 0)  # no /proc/<pid>/mem, no ptrace of this process by children
+    _preload(init.get("preload") or {})
     stack = resource.getrlimit(resource.RLIMIT_STACK)[0]  # as large as _ensure_main_stack could get
     for res, value in ((resource.RLIMIT_NOFILE, 64), (resource.RLIMIT_STACK, stack), (resource.RLIMIT_CORE, 0)):
         hard = resource.getrlimit(res)[1]
