@@ -33,6 +33,7 @@ from verl import DataProto
 from verl.experimental.reward_loop.reward_manager.base import RewardManagerBase
 
 from .api import judge
+from .sandbox import resolve_layer
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class DeepCoderCodeRewardManager(RewardManagerBase):
             raise ValueError(f"reward.reward_kwargs.max_concurrent must be >= 1 (got {max_concurrent})")
         self.judge_options = options
         self.executor = self._shared_executor(max_concurrent)
+        # detect (and log) the sandbox layer now: a worker that cannot sandbox fails at start-up
+        resolve_layer(options.get("isolation"))
 
     @classmethod
     def _shared_executor(cls, size: int) -> ThreadPoolExecutor:

@@ -1,27 +1,28 @@
 """The program that runs INSIDE the sandbox: a zygote that forks one fresh child per test.
 
 Started by ``sandbox.py`` as ``python -I -S -X utf8 -B runner.py`` (under bubblewrap, or directly
-with Landlock). It talks to the grader over its stdin/stdout with length-prefixed frames and:
+with Landlock). It talks to the grader over two pipes with length-prefixed frames and:
 
 * applies the isolation it is told to apply, once, before it serves anything: Landlock (fallback
-  layer), no capabilities, not dumpable, and a first seccomp filter (no sockets, exec, ptrace,
-  mounts, namespaces, keyrings, SysV IPC ...);
-* compiles a program's code once (``load``) and, for every ``run``, forks a child that gets the
-  test input on a memfd as fd 0, memfds for stdout/stderr/result, rlimits (AS, CPU, FSIZE, NOFILE,
-  STACK, CORE) and a second seccomp filter (no fork/vfork/clone without CLONE_THREAD, signals only
-  to itself, no setsid/setpgid, no prlimit of others), then runs the code;
-* enforces the per-test deadline by SIGKILLing its own child (the grader has its own, later
-  deadline and kills the whole sandbox if this process ever stops answering), reaps it with
-  ``wait4`` and returns raw bytes: stdout, or the function's result as JSON, plus exit status.
+  layer), no capabilities, not dumpable (no ptrace or /proc/<pid>/mem of it), rlimits shared by all
+  tests, and the zygote seccomp filter (see ``isolation.py``);
+* compiles a program once (``load``) and, for every test, forks a child from that pristine state.
+  The child gets the test input on a memfd as fd 0, fresh memfds for stdout/stderr/result, its
+  own rlimits (AS, CPU, FSIZE) and the child seccomp filter (no fork, signals only to itself), and
+  then runs the program like ``python solution.py`` would (or calls the function, for call tests);
+* enforces the per-test deadline by SIGKILLing its own child, reaps it with ``wait4`` and returns
+  raw bytes: stdout, or the function's result as JSON, plus how the process ended. The grader has
+  its own, later deadline and kills the whole sandbox if this process stops answering;
+* empties the private ``/tmp`` after every test (bubblewrap layer).
 
-It never sees an expected output and never compares anything: that is the grader's job. The
-untrusted code only ever runs in the forked children, never in this process; the children
-cannot signal, trace, or read this process, and the control pipes are closed in them.
+It never sees an expected output and never compares anything: that is the grader's job. Untrusted
+code only ever runs in the forked children, never in this process; the children cannot signal,
+trace or read this process, and the control pipes are closed in them.
 
 Not covered here: anything host side (spawning, namespaces, the outer deadline, comparison).
 This file must stay importable on its own with the standard library only (the grader imports
-its pure helpers to canonicalise expected linked lists and trees), and must not import the
-rest of ``verl_pipeline``: inside the sandbox only this file and the standard library exist.
+its pure helpers to canonicalise expected linked lists and trees), and must not import the rest
+of ``verl_pipeline``: inside the sandbox only this file and the standard library exist.
 """
 
 import atexit
@@ -254,7 +255,8 @@ class _Kernel:
         self.ctypes = ctypes
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.libc.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
-        self.raw_prctl = ctypes.CDLL(None, use_errno=True).prctl  # no argtypes: takes ctypes objects
+        # no argtypes (it takes ready-made ctypes objects) and no errno copying: the cheapest call
+        self.raw_prctl = ctypes.CDLL(None).prctl
         self.libc.syscall.restype = ctypes.c_long
 
         class SockFprog(ctypes.Structure):
@@ -287,7 +289,7 @@ class _Kernel:
     def seccomp_filter(self, *ctypes_args):
         """prctl(PR_SET_SECCOMP, ...) with arguments already converted (cheap in a fresh child)."""
         if self.raw_prctl(*ctypes_args) != 0:
-            raise OSError(self.ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
+            raise OSError("prctl(PR_SET_SECCOMP) failed")
 
     def drop_capabilities(self, capset_nr):
         ctypes = self.ctypes
@@ -588,11 +590,15 @@ def _shutdown():
     threading = sys.modules.get("threading")
     if threading is not None:
         threading._shutdown()
-    atexit._run_exitfuncs()
+    if atexit._ncallbacks():
+        atexit._run_exitfuncs()
 
 
 def _flush_std():
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+    streams = (sys.stdout, sys.stderr)
+    if sys.__stdout__ is not sys.stdout or sys.__stderr__ is not sys.stderr:  # replaced by the program
+        streams += (sys.__stdout__, sys.__stderr__)
+    for stream in streams:
         try:
             stream.flush()
         except Exception:  # noqa: BLE001 - a closed or replaced stream loses its output, as in CPython

@@ -496,11 +496,13 @@ def resolve_layer(isolation_choice: str | None = None) -> str:
         if why is None:
             why = _canary(layer)
         if why is None:
-            _log_layer(layer)
+            _log_layer(layer, requested=choice != "auto")
             with _detect_lock:
                 _layers[choice] = layer
             return layer
         reasons.append(f"{layer}: {why}")
+        if len(reasons) < len(candidates):
+            logger.warning("code sandbox: %s unusable here (%s); trying the next layer", layer, why)
     raise SandboxUnavailable(
         "no sandbox layer works on this machine (" + "; ".join(reasons) + "). Install bubblewrap "
         "(apt-get install bubblewrap) with user namespaces enabled, or use a kernel with Landlock; "
@@ -518,16 +520,14 @@ def _layer_unavailable(layer: str) -> str | None:
     return None
 
 
-def _log_layer(layer: str) -> None:
+def _log_layer(layer: str, requested: bool) -> None:
     python = isolation.python_executable()
     if layer == "bwrap":
         logger.info("code sandbox: bubblewrap namespaces + seccomp + rlimits (python %s)", python)
     elif layer == "landlock":
-        logger.warning(
-            "code sandbox: user namespaces unavailable, using Landlock ABI %d + seccomp + rlimits (python %s)",
-            isolation.landlock_abi(),
-            python,
-        )
+        log = logger.info if requested else logger.warning
+        why = "as requested" if requested else "bubblewrap unusable"
+        log("code sandbox: Landlock ABI %d + seccomp + rlimits, %s (python %s)", isolation.landlock_abi(), why, python)
     else:
         logger.warning("code sandbox: NO isolation layer (explicitly requested): seccomp + rlimits only")
 
