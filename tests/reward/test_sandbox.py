@@ -12,8 +12,8 @@ import pytest
 from verl_pipeline.reward import compute_score, isolation, sandbox
 
 
-def children_of(pid: int) -> list[int]:
-    """Live (non-zombie) processes whose parent is ``pid``."""
+def children_of(pid: int, zombies: bool = False) -> list[int]:
+    """Processes whose parent is ``pid``: the live ones, or (``zombies=True``) the unreaped ones."""
     out = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -22,23 +22,13 @@ def children_of(pid: int) -> list[int]:
                     state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
             except OSError:
                 continue
-            if int(ppid) == pid and state != "Z":
+            if int(ppid) == pid and (state == "Z") == zombies:
                 out.append(int(entry))
     return out
 
 
 def zombies_of(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
-            except OSError:
-                continue
-            if int(ppid) == pid and state == "Z":
-                out.append(int(entry))
-    return out
+    return children_of(pid, zombies=True)
 
 
 def judge(code: str, layer: str, tests=(("", "3\n"),), **kwargs) -> dict:
@@ -88,6 +78,17 @@ def test_pooled_sandboxes_are_all_gone_after_close(layer, no_pool):
         judge("print(3)", layer)
     assert children_of(os.getpid()) != []  # the warm zygote waits for the next program
     sandbox.close_sandboxes()
+    assert children_of(os.getpid()) == [] and zombies_of(os.getpid()) == []
+
+
+def test_idle_sandboxes_are_closed(layer, no_pool, monkeypatch):
+    judge("print(3)", layer)
+    assert children_of(os.getpid()) != []
+    monkeypatch.setattr(sandbox, "IDLE_CLOSE_S", 0.3)
+    sandbox._spawner.call(lambda: None)  # wake the spawner so it waits with the new, short timeout
+    deadline = time.monotonic() + 5
+    while children_of(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert children_of(os.getpid()) == [] and zombies_of(os.getpid()) == []
 
 

@@ -11,8 +11,8 @@ tests one at a time: the sandbox only ever holds the current test's input. Every
 fresh child forked from the pristine zygote and is reaped before its result comes back; the
 private ``/tmp`` is emptied after every test. So nothing the judged program started or wrote
 outlives its judgement. The zygote itself (grader code, never running untrusted code) is reused by
-later judgements, closed after ``IDLE_CLOSE_S`` idle seconds, at interpreter exit, or by
-``close_sandboxes()``; pass ``reuse=False`` for one sandbox per judgement.
+later judgements, closed after about ``IDLE_CLOSE_S`` idle seconds (by the spawner thread), at
+interpreter exit, or by ``close_sandboxes()``; pass ``reuse=False`` for one sandbox per judgement.
 
 Deadlines are enforced twice: the zygote SIGKILLs a test child at the time limit, and this side
 measures its own wall clock and kills the *whole* sandbox (the pid namespace under bubblewrap, the
@@ -95,7 +95,7 @@ class _Deadline(Exception):
 
 
 class _Spawner:
-    """Starts every sandbox from one long-lived thread.
+    """Starts every sandbox from one long-lived thread, which also closes idle ones.
 
     ``--die-with-parent`` and PR_SET_PDEATHSIG fire when the *thread* that forked a process exits,
     so a sandbox started from a short-lived worker thread would die with it, mid-judgement.
@@ -121,7 +121,11 @@ class _Spawner:
 
     def _loop(self) -> None:
         while True:
-            fn, box, done = self._queue.get()
+            try:
+                fn, box, done = self._queue.get(timeout=IDLE_CLOSE_S / 4)
+            except queue.Empty:
+                _close_idle()
+                continue
             try:
                 box[0] = fn()
             except BaseException as e:  # noqa: BLE001 - handed to the caller
@@ -386,21 +390,21 @@ class _Pool:
         self._lock = threading.Lock()
 
     def acquire(self) -> Sandbox:
-        now = time.monotonic()
-        stale: list[Sandbox] = []
-        found = None
         with self._lock:
             while self._idle:
                 sb = self._idle.pop()
-                if sb.alive() and now - sb.last_used < IDLE_CLOSE_S:
-                    found = sb
-                    break
-                stale.append(sb)
-            stale += [sb for sb in self._idle if now - sb.last_used >= IDLE_CLOSE_S]
-            self._idle = [sb for sb in self._idle if now - sb.last_used < IDLE_CLOSE_S]
+                if sb.alive():
+                    return sb
+                sb.kill()
+        return Sandbox(self.layer)
+
+    def close_idle(self, older_than: float) -> None:
+        now = time.monotonic()
+        with self._lock:
+            stale = [sb for sb in self._idle if now - sb.last_used >= older_than]
+            self._idle = [sb for sb in self._idle if now - sb.last_used < older_than]
         for sb in stale:
             sb.close()
-        return found or Sandbox(self.layer)
 
     def release(self, sb: Sandbox) -> None:
         sb.uses += 1
@@ -571,14 +575,23 @@ def close_sandboxes() -> None:
         p.close()
 
 
+def _close_idle() -> None:
+    with _detect_lock:
+        pools = list(_pools.values())
+    for p in pools:
+        p.close_idle(IDLE_CLOSE_S)
+
+
 def _forget_after_fork() -> None:
     # A forked copy of the grader does not own its parent's sandboxes: drop them without a word.
-    global _spawner
+    # Locks are new too: another thread of the parent may have held one at the fork.
+    global _spawner, _detect_lock
     for p in _pools.values():
         for sb in p._idle:
             sb._close_pipes()
     _pools.clear()
     _spawner = _Spawner()
+    _detect_lock = threading.Lock()
 
 
 atexit.register(close_sandboxes)
