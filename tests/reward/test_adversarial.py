@@ -103,6 +103,23 @@ print(a + b)
     assert out["verdict"] == "AC" and out["tests_run"] == 2  # the zygote survived the first test
 
 
+def test_sigio_cannot_be_aimed_at_the_zygote(stdio):
+    code = """
+import fcntl, os
+r, w = os.pipe()
+try:
+    fcntl.fcntl(r, fcntl.F_SETOWN, os.getppid())
+    fcntl.fcntl(r, fcntl.F_SETFL, os.O_ASYNC)
+    os.write(w, b"x")
+except OSError:
+    pass
+a, b = map(int, input().split())
+print(a + b)
+"""
+    out = stdio(code, A_PLUS_B)
+    assert out["verdict"] == "AC" and out["tests_run"] == 2
+
+
 def test_fork_bomb_is_stopped(stdio):
     out = stdio("import os\nwhile True:\n    os.fork()", A_PLUS_B)
     assert out["verdict"] == "RE" and "PermissionError" in out["reason"]

@@ -6,7 +6,8 @@ What is here:
   - the *zygote* filter, inherited by everything in the sandbox: no sockets, exec, ptrace,
     process_vm_*, pidfds, tkill, setsid/setpgid (so killing the process group reaches every
     process), mounts, namespaces, bpf, perf, io_uring, userfaultfd, keyrings, clock setting, module
-    loading, SysV IPC and POSIX message queues, handle-based opens, TIOCSTI, the x32 ABI;
+    loading, SysV IPC and POSIX message queues, handle-based opens, TIOCSTI, F_SETOWN (SIGIO to
+    another process), the x32 ABI;
     prlimit64 and scheduling calls only on the caller; clone3 fails with ENOSYS (glibc then falls
     back to clone, whose flags a filter can check); unknown architectures are killed;
   - the *child* filter, added in each test process (kept small: it is installed per test): no
@@ -58,6 +59,8 @@ CLONE_THREAD = 0x00010000
 # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 CLONE_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
+FIOSETOWN, SIOCSPGRP = 0x8901, 0x8902
+F_SETOWN, F_SETOWN_EX = 8, 15
 X32_SYSCALL_BIT = 0x40000000
 
 
@@ -89,7 +92,7 @@ _X86_64 = dict(
     semtimedop=220, msgget=68, msgsnd=69, msgrcv=70, msgctl=71, mq_open=240, mq_unlink=241,
     mq_timedsend=242, mq_timedreceive=243, mq_notify=244, mq_getsetattr=245,
     iopl=172, ioperm=173, syslog=103, vhangup=153, lookup_dcookie=212, fanotify_init=300,
-    uselib=134, ustat=136, sysfs=139, _sysctl=156, nfsservctl=180, capset=126,
+    uselib=134, ustat=136, sysfs=139, _sysctl=156, nfsservctl=180, capset=126, fcntl=72,
 )  # fmt: skip
 _AARCH64 = dict(
     socket=198, socketpair=199, connect=203, bind=200, listen=201, accept=202, accept4=242,
@@ -110,7 +113,7 @@ _AARCH64 = dict(
     pidfd_getfd=438, ioctl=29, shmget=194, shmat=196, shmctl=195, semget=190, semop=193, semctl=191,
     semtimedop=192, msgget=186, msgsnd=189, msgrcv=188, msgctl=187, mq_open=180, mq_unlink=181,
     mq_timedsend=182, mq_timedreceive=183, mq_notify=184, mq_getsetattr=185,
-    syslog=116, vhangup=58, lookup_dcookie=18, fanotify_init=262, nfsservctl=42, capset=91,
+    syslog=116, vhangup=58, lookup_dcookie=18, fanotify_init=262, nfsservctl=42, capset=91, fcntl=25,
 )  # fmt: skip
 ARCHES = {
     "x86_64": Arch("x86_64", 0xC000003E, _X86_64),
@@ -205,6 +208,18 @@ def _guard(asm: _Asm, nr: int, name: str, zero: tuple[int, ...] = (), own_pid: i
     asm.label(f"{name}.next")
 
 
+def _deny_arg(asm: _Asm, nr: int, name: str, arg: int, values: tuple[int, ...]) -> None:
+    """Deny ``nr`` when (the low half of) argument ``arg`` is one of ``values``."""
+    asm.emit(JEQ_K, nr, jf=f"{name}.next")
+    asm.emit(LD_W_ABS, _arg_lo(arg))
+    for value in values:
+        asm.emit(JEQ_K, value, jt=f"{name}.deny")
+    asm.emit(RET_K, RET_ALLOW)
+    asm.label(f"{name}.deny")
+    asm.emit(RET_K, RET_ERRNO | EPERM)
+    asm.label(f"{name}.next")
+
+
 def zygote_filter(arch: Arch) -> bytes:
     asm = _Asm()
     _prologue(asm, arch)
@@ -219,16 +234,10 @@ def zygote_filter(arch: Arch) -> bytes:
     _guard(asm, arch.nr["setpriority"], "setpriority", zero=(0, 1))
     for name in ("sched_setaffinity", "sched_setscheduler", "sched_setparam"):
         _guard(asm, arch.nr[name], name, zero=(0,))
-    # ioctl(fd, TIOCSTI/TIOCLINUX, ...) can push keystrokes into a terminal the grader shares
-    asm.emit(JEQ_K, arch.nr["ioctl"], jf="ioctl.next")
-    asm.emit(LD_W_ABS, _arg_lo(1))
-    asm.emit(JEQ_K, TIOCSTI, jt="ioctl.deny")
-    asm.emit(JEQ_K, TIOCLINUX, jt="ioctl.deny", jf="ioctl.allow")
-    asm.label("ioctl.deny")
-    asm.emit(RET_K, RET_ERRNO | EPERM)
-    asm.label("ioctl.allow")
-    asm.emit(RET_K, RET_ALLOW)
-    asm.label("ioctl.next")
+    # ioctl TIOCSTI/TIOCLINUX can push keystrokes into a terminal; FIOSETOWN/SIOCSPGRP and
+    # fcntl F_SETOWN(_EX) would make the kernel send SIGIO to another process (the zygote)
+    _deny_arg(asm, arch.nr["ioctl"], "ioctl", 1, (TIOCSTI, TIOCLINUX, FIOSETOWN, SIOCSPGRP))
+    _deny_arg(asm, arch.nr["fcntl"], "fcntl", 1, (F_SETOWN, F_SETOWN_EX))
     asm.emit(RET_K, RET_ALLOW)
     return asm.assemble()
 
