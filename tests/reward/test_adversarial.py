@@ -170,6 +170,12 @@ def test_sleeping_forever_is_time_limit(stdio):
     assert stdio("import time\ntime.sleep(1000)", A_PLUS_B, time_limit_s=0.5)["verdict"] == "TLE"
 
 
+def test_a_thread_that_never_ends_is_time_limit(stdio):
+    # the right answer is printed, but the process only ends when its non-daemon threads do
+    code = "import threading, time\nthreading.Thread(target=time.sleep, args=(1000,)).start()\nprint(3)"
+    assert stdio(code, [("", "3\n")], time_limit_s=0.5)["verdict"] == "TLE"
+
+
 def test_stdout_flood_is_output_limit(stdio):
     out = stdio("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", A_PLUS_B, output_limit_mb=1)
     assert out["verdict"] == "OLE"

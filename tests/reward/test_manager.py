@@ -145,3 +145,27 @@ def test_judge_options_come_from_reward_kwargs(tokenizer, make_manager):
 def test_unknown_reward_kwargs_are_refused(make_manager):
     with pytest.raises(ValueError, match="unknown keys \\['time_limit'\\]"):
         make_manager(time_limit=3)
+
+
+def test_verl_reward_loop_worker_uses_it(tokenizer, tmp_path, monkeypatch):
+    # verl's own worker (what it wraps in a Ray actor), loading the manager by its registered name
+    from verl.experimental.reward_loop.reward_loop import RewardLoopWorker
+
+    monkeypatch.setattr(DeepCoderCodeRewardManager, "_executor", None)
+    register_reward_manager()
+    tokenizer.save_pretrained(tmp_path)
+    config = OmegaConf.create({
+        "actor_rollout_ref": {"model": {"path": str(tmp_path), "tokenizer_path": None}},
+        "reward": {
+            "num_workers": 1,
+            "reward_kwargs": {"max_concurrent": 2},
+            "custom_reward_function": {"path": None, "name": "compute_score"},
+            "reward_manager": {"source": "register", "name": "deepcoder_code"},
+            "reward_model": {"enable": False},
+            "sandbox_fusion": {"url": None},
+        },
+    })  # fmt: skip
+    worker = RewardLoopWorker(config)
+    assert isinstance(worker.reward_manager, DeepCoderCodeRewardManager)
+    outputs = asyncio.run(worker.compute_score_batch(make_batch(tokenizer, ["Write a program."] * 2, [CORRECT, WRONG])))
+    assert [o["reward_score"] for o in outputs] == [1.0, 0.0]
