@@ -45,6 +45,10 @@ class PipelineConfig:
     trainer pool (sets actor_rollout_ref.rollout.{nnodes,n_gpus_per_node} and trainer.n_gpus_per_node). If null,
     the pools are sized explicitly by those keys."""
 
+    cpu_affinity: dict | None = None
+    """CPU runs only: pin the pools to disjoint cores, e.g. {trainer: [1], rollout: [0]} (the benchmarks give each
+    pool one core of a 2-core machine). null leaves scheduling to the OS."""
+
     summary: bool = True
     """Print one readable line per step."""
 
@@ -126,6 +130,16 @@ def check_pipeline_section(node: Any) -> list[Problem]:
         v = values.get(key, True)
         if not isinstance(v, bool):
             problems.append(Problem(f"pipeline.{key}", v, "must be true or false", f"Set pipeline.{key}=true or false."))
+    v = values.get("cpu_affinity", None)
+    if v is not None:
+        ok = isinstance(v, dict) and set(v) <= {"trainer", "rollout"} and all(
+            isinstance(cores, list) and cores and all(_is_int(c) and c >= 0 for c in cores) for cores in v.values()
+        )
+        if not ok:
+            problems.append(
+                Problem("pipeline.cpu_affinity", v, "must be null or a map of trainer/rollout to lists of core ids",
+                        "E.g. pipeline.cpu_affinity='{trainer: [1], rollout: [0]}'.")
+            )
     v = values.get("trace_file", None)
     if v is not None and not isinstance(v, str):
         problems.append(Problem("pipeline.trace_file", v, "must be a path or null", "E.g. pipeline.trace_file=trace.jsonl."))

@@ -48,6 +48,15 @@ def _register_checkpoint_engine(_checkpoint_engine_base) -> None:
 
 
 def _register_reward_manager(_registry) -> None:
+    import sys
+
+    if "verl_pipeline.reward.manager" in sys.modules:
+        # The manager module is being imported right now (it imports this registry first): it registers
+        # itself when it finishes, so importing it again here would only see it half-initialised.
+        module = sys.modules["verl_pipeline.reward.manager"]
+        if hasattr(module, "register_reward_manager"):
+            module.register_reward_manager()
+        return
     try:
         from verl_pipeline.reward.manager import register_reward_manager
     except ImportError:  # the reward package is optional at this layer; say so instead of failing silently

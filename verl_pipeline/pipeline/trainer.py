@@ -146,6 +146,20 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             "rollout_nodes": ray.get([node_of(s) for s in servers]),
         }
 
+    def _apply_cpu_affinity(self) -> None:
+        """`pipeline.cpu_affinity`: pin trainer workers and rollout servers to their cores (CPU runs)."""
+        import ray
+
+        affinity = self.pipeline.cpu_affinity or {}
+        servers = [s for replica in self.llm_server_manager.get_replicas() for s in replica.servers]
+        calls = []
+        for side, actors in (("trainer", self.actor_rollout_wg.workers), ("rollout", servers)):
+            if side in affinity:
+                cores = list(affinity[side])
+                calls += [a.__ray_call__.remote(lambda self, c=cores: _pin(c)) for a in actors]
+        for cores in ray.get(calls):
+            print(f"[verl_pipeline] pinned a worker to cores {cores}", flush=True)
+
     # ------------------------------------------------------------------ the loop
     def fit(self):
         """Train `total_training_steps` steps; the rollout samples ahead of the trainer within the bound."""
@@ -157,6 +171,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             default_backend=self.config.trainer.logger,
             config=OmegaConf.to_container(self.config, resolve=True),
         )
+        self._apply_cpu_affinity()
         placement = self.placement()
         print(f"[verl_pipeline] trainer pool on nodes {sorted(set(placement['trainer_nodes']))}, "
               f"rollout pool on nodes {sorted(set(placement['rollout_nodes']))}", flush=True)
@@ -392,6 +407,12 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         os.makedirs(os.path.dirname(os.path.abspath(self.pipeline.trace_file)), exist_ok=True)
         with open(self.pipeline.trace_file, "a") as f:
             f.write(json.dumps(record, default=float) + "\n")
+
+
+def _pin(cores: list[int]) -> list[int]:
+    from verl_pipeline.cpu.affinity import pin_current_process
+
+    return pin_current_process(cores)
 
 
 def _atomic_write(path: str, text: str) -> None:
