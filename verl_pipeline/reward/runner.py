@@ -361,7 +361,7 @@ class Zygote:
             (resource.RLIMIT_CPU, (cpu, cpu + 1)),  # a backstop: the wall-clock deadline comes first
             (resource.RLIMIT_FSIZE, (self.fsize, self.fsize)),
         )
-        source = blob.decode("utf-8", "surrogateescape")
+        source = blob.decode("utf-8", "surrogatepass")  # as the grader encoded it
         # A hostile source could make the compiler allocate without bound; the grader's own
         # deadline covers time, this soft limit covers memory (raised back right after).
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)

@@ -215,7 +215,7 @@ class Sandbox:
         if info_r is not None:
             # bubblewrap reports the host pid of the namespace's init: killing it tears down the
             # namespace, and the outer bwrap (our child) reaps it, so nothing is left to init(1)
-            with contextlib.suppress(OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError, TypeError):  # without it, kill() falls back to the group
                 self._inner_pid = int(json.loads(_read_available(info_r) or b"{}").get("child-pid"))
 
     # -- channel ---------------------------------------------------------------------------------
