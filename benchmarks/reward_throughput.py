@@ -95,7 +95,7 @@ def main() -> None:
     layer = sandbox.resolve_layer(args.isolation)
     cores = os.cpu_count() or 1
     print(f"machine: {cores} cores, load average {os.getloadavg()[0]:.1f}; workers: {args.workers}; "
-          f"isolation: {layer} + seccomp + rlimits; python {sys.version.split()[0]}")  # fmt: skip
+          f"isolation: {layer} + seccomp + rlimits; python {sys.version.split()[0]}")
     print(f"{'workload':<11} {'harness':<11} {'tests/round':>11} {'tests/s (median)':>17} {'per core':>9} {'accepted':>9}")
     workloads = {
         "trivial-15": trivial(args.problems, 15),
@@ -103,7 +103,7 @@ def main() -> None:
         "real": real(max(1, args.problems // 10)),
     }
     harnesses = {"ours": lambda jobs: run_ours(jobs, args.workers, layer),
-                 "prime_code": lambda jobs: run_prime_code(jobs, args.workers)}  # fmt: skip
+                 "prime_code": lambda jobs: run_prime_code(jobs, args.workers)}
     for name, jobs in workloads.items():
         rates: dict[str, list[float]] = {h: [] for h in harnesses}
         accepted: dict[str, int] = {}
@@ -117,7 +117,7 @@ def main() -> None:
         medians = {h: statistics.median(r) for h, r in rates.items()}
         for harness, rate in medians.items():
             print(f"{name:<11} {harness:<11} {tests_per_round[harness]:>11} {rate:>17.1f} {rate / cores:>9.1f} "
-                  f"{accepted[harness]:>4}/{len(jobs):<4}")  # fmt: skip
+                  f"{accepted[harness]:>4}/{len(jobs):<4}")
         ratio = statistics.median(o / p for o, p in zip(rates["ours"], rates["prime_code"]))
         print(f"{name:<11} {'ratio':<11} ours / prime_code = {ratio:.1f}x (median of {args.rounds} rounds)")
 

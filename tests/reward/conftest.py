@@ -52,7 +52,7 @@ def call(layer):
 
     def run(code: str, fn: str, tests: list[tuple[list, object]], **kwargs) -> dict:
         gt = [{"input": "\n".join(json.dumps(a) for a in args), "output": json.dumps(out),
-               "testtype": "functional", "metadata": {"func_name": fn}} for args, out in tests]  # fmt: skip
+               "testtype": "functional", "metadata": {"func_name": fn}} for args, out in tests]
         kwargs.setdefault("time_limit_s", 2)
         return compute_score("livecodebench", fence(code), gt, isolation=layer, **kwargs)
 

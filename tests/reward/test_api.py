@@ -30,7 +30,7 @@ def test_accepted_result_has_the_contract_keys():
 def test_called_like_verl_calls_a_custom_reward_function():
     # verl passes keywords, plus its own extras the reward does not know
     out = compute_score(data_source="taco", solution_str=DOUBLE, ground_truth=json.dumps(doubling_tests(2)),
-                        extra_info={"index": 3}, reward_router_address=None)  # fmt: skip
+                        extra_info={"index": 3}, reward_router_address=None)
     assert out["score"] == 1.0
 
 

@@ -9,7 +9,7 @@ import sys
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "verl_pipeline.reward", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_cli_prints_the_verdict(tmp_path):
@@ -29,7 +29,7 @@ def test_cli_reads_the_response_from_stdin(tmp_path):
     tests = tmp_path / "tests.json"
     tests.write_text(json.dumps({"inputs": ["2\n"], "outputs": ["4\n"]}))
     proc = run_cli("--data-source", "taco", "--tests", str(tests), "--time-limit", "2", "-",
-                   stdin="```python\nprint(int(input()) + 1)\n```")  # fmt: skip
+                   stdin="```python\nprint(int(input()) + 1)\n```")
     assert json.loads(proc.stdout)["verdict"] == "WA"
 
 

@@ -151,7 +151,7 @@ def test_malformed_tests_give_a_reason(source, gt, reason):
 
 def test_mixed_kinds_are_bad():
     tests = [{"input": "1", "output": "1", "testtype": "stdin"},
-             {"input": "1", "output": "1", "testtype": "functional", "metadata": {"func_name": "f"}}]  # fmt: skip
+             {"input": "1", "output": "1", "testtype": "functional", "metadata": {"func_name": "f"}}]
     with pytest.raises(BadTests, match="mixes"):
         parse_problem("livecodebench", tests)
 

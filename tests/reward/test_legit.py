@@ -26,7 +26,7 @@ A_PLUS_B = [("1 2\n", "3\n"), ("5 7\n", "12\n"), ("-4 4\n", "0\n")]
         "import sys\nprint(sum(map(int, sys.stdin.readline().split())), end='')",
     ],
     ids=["input", "stdin-buffer", "os-read-write", "open-0", "iterate-stdin", "main-guard", "exit", "sys-exit",
-         "quit", "no-newline"],  # fmt: skip
+         "quit", "no-newline"],
 )
 def test_ways_of_doing_io(stdio, code):
     out = stdio(code, A_PLUS_B)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 from omegaconf import OmegaConf
-
 from verl import DataProto
 from verl.experimental.reward_loop.reward_manager import get_reward_manager_cls
+
 from verl_pipeline.reward.manager import DeepCoderCodeRewardManager, register_reward_manager
 
 CORRECT = "Sure.\n```python\nprint(sum(map(int, input().split())))\n```"
@@ -29,7 +29,7 @@ def tokenizer():
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<pad>", "<eos>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())  # fmt: skip
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator([CORRECT, WRONG, "Write a program.\n```python\nprint(3)\n```\n"] * 20, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>")
 
@@ -46,7 +46,7 @@ def make_batch(tokenizer, prompts: list[str], responses: list[str], tests: str =
     n = len(prompts)
     return DataProto.from_dict(
         tensors={"prompts": prompt, "responses": response, "input_ids": torch.cat([prompt, response], 1),
-                 "attention_mask": mask},  # fmt: skip
+                 "attention_mask": mask},
         non_tensors={
             "data_source": np.array(["taco"] * n, dtype=object),
             "reward_model": np.array([{"ground_truth": tests, "style": "rule"}] * n, dtype=object),
@@ -123,7 +123,7 @@ def test_the_event_loop_keeps_running_while_judging(tokenizer, make_manager):
 def test_concurrency_is_bounded(tokenizer, make_manager):
     slow = "```python\nimport time\ntime.sleep(0.3)\nprint(sum(map(int, input().split())))\n```"
     batch = make_batch(tokenizer, ["Write a program."] * 3, [slow] * 3,
-                       tests=json.dumps({"inputs": ["1 2\n"], "outputs": ["3\n"]}))  # fmt: skip
+                       tests=json.dumps({"inputs": ["1 2\n"], "outputs": ["3\n"]}))
     mgr = make_manager(max_concurrent=1)
 
     async def score_all():
@@ -164,7 +164,7 @@ def test_verl_reward_loop_worker_uses_it(tokenizer, tmp_path, monkeypatch):
             "reward_model": {"enable": False},
             "sandbox_fusion": {"url": None},
         },
-    })  # fmt: skip
+    })
     worker = RewardLoopWorker(config)
     assert isinstance(worker.reward_manager, DeepCoderCodeRewardManager)
     outputs = asyncio.run(worker.compute_score_batch(make_batch(tokenizer, ["Write a program."] * 2, [CORRECT, WRONG])))

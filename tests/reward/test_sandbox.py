@@ -178,7 +178,8 @@ def test_a_dead_zygote_is_a_verdict_not_an_exception(layer, no_pool):
     while zygote is None and time.monotonic() < deadline:
         for pid in descendants(os.getpid()):
             try:
-                cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read()
             except OSError:
                 continue
             if b"runner.py" in cmdline and b"bwrap" not in cmdline and children_of(pid):

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     response = sys.stdin.read() if args.response == "-" else Path(args.response).read_text()
     extra_info = json.loads(args.extra_info.read_text()) if args.extra_info else None
     options = {"time_limit_s": args.time_limit, "memory_limit_mb": args.memory_limit,
-               "max_tests": args.max_tests, "isolation": args.isolation}  # fmt: skip
+               "max_tests": args.max_tests, "isolation": args.isolation}
     try:
         result = compute_score(
             args.data_source,

@@ -134,7 +134,7 @@ def judge(data_source: str, solution_str: str, ground_truth: Any, extra_info: di
     code = extract_code(solution_str) if isinstance(solution_str, str) else None
     if code is None:
         return Verdict("NO_CODE", "no fenced Python code block in the answer", tests_total=len(selected),
-                       time_s=time.monotonic() - start)  # fmt: skip
+                       time_s=time.monotonic() - start)
     layer = sandbox.resolve_layer(opts.isolation)
     verdict = Verdict("AC", tests_total=len(selected), isolation=layer)
     try:
@@ -142,7 +142,7 @@ def judge(data_source: str, solution_str: str, ground_truth: Any, extra_info: di
     except sandbox.SandboxError as e:
         logger.warning("code sandbox failed (%s): %s", layer, e)
         verdict.verdict, verdict.reason = "SANDBOX_ERROR", str(e)[:300]
-    except Exception as e:  # noqa: BLE001 - one bad sample must not take the reward worker down
+    except Exception as e:  # one bad sample must not take the reward worker down
         logger.exception("internal error while judging a %s response", source)
         verdict.verdict, verdict.reason = "SANDBOX_ERROR", f"internal error: {type(e).__name__}: {e}"[:300]
     verdict.time_s = time.monotonic() - start

@@ -147,7 +147,7 @@ def _load(gt: Any) -> Any:
             pass
     try:
         return json.loads(_RefuseClasses(zlib.decompress(base64.b64decode(gt, validate=True))).load())
-    except Exception:  # noqa: BLE001 - any failure means "not this encoding either"
+    except Exception:  # noqa: BLE001, S110 - any failure means "not this encoding either"
         pass
     raise BadTests("ground truth is neither JSON, a Python literal, nor LiveCodeBench's compressed tests")
 

@@ -72,49 +72,49 @@ class Arch:
 
 
 # Numbers from the kernel uapi headers (asm/unistd_64.h for x86_64, asm-generic/unistd.h for aarch64).
-_X86_64 = dict(
-    socket=41, socketpair=53, connect=42, bind=49, listen=50, accept=43, accept4=288,
-    clone=56, fork=57, vfork=58, execve=59, execveat=322, clone3=435,
-    kill=62, tkill=200, tgkill=234, rt_sigqueueinfo=129, rt_tgsigqueueinfo=297,
-    ptrace=101, process_vm_readv=310, process_vm_writev=311,
-    mount=165, umount2=166, pivot_root=155, chroot=161, unshare=272, setns=308,
-    fsopen=430, fsconfig=431, fsmount=432, fspick=433, move_mount=429, open_tree=428, mount_setattr=442,
-    bpf=321, perf_event_open=298, userfaultfd=323, io_uring_setup=425, io_uring_enter=426,
-    io_uring_register=427, keyctl=250, add_key=248, request_key=249,
-    settimeofday=164, clock_settime=227, adjtimex=159, clock_adjtime=305,
-    reboot=169, kexec_load=246, kexec_file_load=320, init_module=175, finit_module=313,
-    delete_module=176, swapon=167, swapoff=168, acct=163, quotactl=179, quotactl_fd=443,
-    setpgid=109, setsid=112, prlimit64=302, setpriority=141, sched_setaffinity=203,
-    sched_setscheduler=144, sched_setparam=142, ioprio_set=251, migrate_pages=256, move_pages=279,
-    kcmp=312, process_madvise=440, process_mrelease=448, personality=135, mknod=133, mknodat=259,
-    name_to_handle_at=303, open_by_handle_at=304, pidfd_send_signal=424, pidfd_open=434,
-    pidfd_getfd=438, ioctl=16, shmget=29, shmat=30, shmctl=31, semget=64, semop=65, semctl=66,
-    semtimedop=220, msgget=68, msgsnd=69, msgrcv=70, msgctl=71, mq_open=240, mq_unlink=241,
-    mq_timedsend=242, mq_timedreceive=243, mq_notify=244, mq_getsetattr=245,
-    iopl=172, ioperm=173, syslog=103, vhangup=153, lookup_dcookie=212, fanotify_init=300,
-    uselib=134, ustat=136, sysfs=139, _sysctl=156, nfsservctl=180, capset=126, fcntl=72,
-)  # fmt: skip
-_AARCH64 = dict(
-    socket=198, socketpair=199, connect=203, bind=200, listen=201, accept=202, accept4=242,
-    clone=220, execve=221, execveat=281, clone3=435,
-    kill=129, tkill=130, tgkill=131, rt_sigqueueinfo=138, rt_tgsigqueueinfo=240,
-    ptrace=117, process_vm_readv=270, process_vm_writev=271,
-    mount=40, umount2=39, pivot_root=41, chroot=51, unshare=97, setns=268,
-    fsopen=430, fsconfig=431, fsmount=432, fspick=433, move_mount=429, open_tree=428, mount_setattr=442,
-    bpf=280, perf_event_open=241, userfaultfd=282, io_uring_setup=425, io_uring_enter=426,
-    io_uring_register=427, keyctl=219, add_key=217, request_key=218,
-    settimeofday=170, clock_settime=112, adjtimex=171, clock_adjtime=266,
-    reboot=142, kexec_load=104, kexec_file_load=294, init_module=105, finit_module=273,
-    delete_module=106, swapon=224, swapoff=225, acct=89, quotactl=60, quotactl_fd=443,
-    setpgid=154, setsid=157, prlimit64=261, setpriority=140, sched_setaffinity=122,
-    sched_setscheduler=119, sched_setparam=118, ioprio_set=30, migrate_pages=238, move_pages=239,
-    kcmp=272, process_madvise=440, process_mrelease=448, personality=92, mknodat=33,
-    name_to_handle_at=264, open_by_handle_at=265, pidfd_send_signal=424, pidfd_open=434,
-    pidfd_getfd=438, ioctl=29, shmget=194, shmat=196, shmctl=195, semget=190, semop=193, semctl=191,
-    semtimedop=192, msgget=186, msgsnd=189, msgrcv=188, msgctl=187, mq_open=180, mq_unlink=181,
-    mq_timedsend=182, mq_timedreceive=183, mq_notify=184, mq_getsetattr=185,
-    syslog=116, vhangup=58, lookup_dcookie=18, fanotify_init=262, nfsservctl=42, capset=91, fcntl=25,
-)  # fmt: skip
+_X86_64 = {
+    "socket": 41, "socketpair": 53, "connect": 42, "bind": 49, "listen": 50, "accept": 43, "accept4": 288,
+    "clone": 56, "fork": 57, "vfork": 58, "execve": 59, "execveat": 322, "clone3": 435,
+    "kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297,
+    "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311,
+    "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161, "unshare": 272, "setns": 308,
+    "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "move_mount": 429, "open_tree": 428, "mount_setattr": 442,
+    "bpf": 321, "perf_event_open": 298, "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426,
+    "io_uring_register": 427, "keyctl": 250, "add_key": 248, "request_key": 249,
+    "settimeofday": 164, "clock_settime": 227, "adjtimex": 159, "clock_adjtime": 305,
+    "reboot": 169, "kexec_load": 246, "kexec_file_load": 320, "init_module": 175, "finit_module": 313,
+    "delete_module": 176, "swapon": 167, "swapoff": 168, "acct": 163, "quotactl": 179, "quotactl_fd": 443,
+    "setpgid": 109, "setsid": 112, "prlimit64": 302, "setpriority": 141, "sched_setaffinity": 203,
+    "sched_setscheduler": 144, "sched_setparam": 142, "ioprio_set": 251, "migrate_pages": 256, "move_pages": 279,
+    "kcmp": 312, "process_madvise": 440, "process_mrelease": 448, "personality": 135, "mknod": 133, "mknodat": 259,
+    "name_to_handle_at": 303, "open_by_handle_at": 304, "pidfd_send_signal": 424, "pidfd_open": 434,
+    "pidfd_getfd": 438, "ioctl": 16, "shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66,
+    "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "mq_open": 240, "mq_unlink": 241,
+    "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
+    "iopl": 172, "ioperm": 173, "syslog": 103, "vhangup": 153, "lookup_dcookie": 212, "fanotify_init": 300,
+    "uselib": 134, "ustat": 136, "sysfs": 139, "_sysctl": 156, "nfsservctl": 180, "capset": 126, "fcntl": 72,
+}
+_AARCH64 = {
+    "socket": 198, "socketpair": 199, "connect": 203, "bind": 200, "listen": 201, "accept": 202, "accept4": 242,
+    "clone": 220, "execve": 221, "execveat": 281, "clone3": 435,
+    "kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240,
+    "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
+    "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51, "unshare": 97, "setns": 268,
+    "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "move_mount": 429, "open_tree": 428, "mount_setattr": 442,
+    "bpf": 280, "perf_event_open": 241, "userfaultfd": 282, "io_uring_setup": 425, "io_uring_enter": 426,
+    "io_uring_register": 427, "keyctl": 219, "add_key": 217, "request_key": 218,
+    "settimeofday": 170, "clock_settime": 112, "adjtimex": 171, "clock_adjtime": 266,
+    "reboot": 142, "kexec_load": 104, "kexec_file_load": 294, "init_module": 105, "finit_module": 273,
+    "delete_module": 106, "swapon": 224, "swapoff": 225, "acct": 89, "quotactl": 60, "quotactl_fd": 443,
+    "setpgid": 154, "setsid": 157, "prlimit64": 261, "setpriority": 140, "sched_setaffinity": 122,
+    "sched_setscheduler": 119, "sched_setparam": 118, "ioprio_set": 30, "migrate_pages": 238, "move_pages": 239,
+    "kcmp": 272, "process_madvise": 440, "process_mrelease": 448, "personality": 92, "mknodat": 33,
+    "name_to_handle_at": 264, "open_by_handle_at": 265, "pidfd_send_signal": 424, "pidfd_open": 434,
+    "pidfd_getfd": 438, "ioctl": 29, "shmget": 194, "shmat": 196, "shmctl": 195, "semget": 190, "semop": 193, "semctl": 191,
+    "semtimedop": 192, "msgget": 186, "msgsnd": 189, "msgrcv": 188, "msgctl": 187, "mq_open": 180, "mq_unlink": 181,
+    "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185,
+    "syslog": 116, "vhangup": 58, "lookup_dcookie": 18, "fanotify_init": 262, "nfsservctl": 42, "capset": 91, "fcntl": 25,
+}
 ARCHES = {
     "x86_64": Arch("x86_64", 0xC000003E, _X86_64),
     "aarch64": Arch("aarch64", 0xC00000B7, _AARCH64),
@@ -122,18 +122,19 @@ ARCHES = {
 
 # Denied for everything in the sandbox, the zygote included.
 ZYGOTE_DENY = (
-    "socket socketpair connect bind listen accept accept4 execve execveat "
-    "ptrace process_vm_readv process_vm_writev pidfd_open pidfd_getfd pidfd_send_signal tkill "
-    "setsid setpgid mount umount2 pivot_root chroot unshare setns fsopen fsconfig fsmount fspick "
-    "move_mount open_tree mount_setattr bpf perf_event_open userfaultfd io_uring_setup io_uring_enter "
-    "io_uring_register keyctl add_key request_key settimeofday clock_settime adjtimex clock_adjtime "
-    "reboot kexec_load kexec_file_load init_module finit_module delete_module swapon swapoff acct "
-    "quotactl quotactl_fd ioprio_set migrate_pages move_pages kcmp process_madvise process_mrelease "
-    "personality mknod mknodat name_to_handle_at open_by_handle_at shmget shmat shmctl semget semop "
-    "semctl semtimedop msgget msgsnd msgrcv msgctl mq_open mq_unlink mq_timedsend mq_timedreceive "
-    "mq_notify mq_getsetattr iopl ioperm syslog vhangup lookup_dcookie fanotify_init uselib ustat "
-    "sysfs _sysctl nfsservctl"
-).split()
+    "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "execve", "execveat", "ptrace",
+    "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "tkill",
+    "setsid", "setpgid", "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "fsopen", "fsconfig",
+    "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "bpf", "perf_event_open", "userfaultfd",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "keyctl", "add_key", "request_key",
+    "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "reboot", "kexec_load", "kexec_file_load",
+    "init_module", "finit_module", "delete_module", "swapon", "swapoff", "acct", "quotactl", "quotactl_fd",
+    "ioprio_set", "migrate_pages", "move_pages", "kcmp", "process_madvise", "process_mrelease", "personality",
+    "mknod", "mknodat", "name_to_handle_at", "open_by_handle_at", "shmget", "shmat", "shmctl", "semget",
+    "semop", "semctl", "semtimedop", "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink",
+    "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr", "iopl", "ioperm", "syslog", "vhangup",
+    "lookup_dcookie", "fanotify_init", "uselib", "ustat", "sysfs", "_sysctl", "nfsservctl",
+)
 # Denied in test processes only: the zygote forks and kills its children with these.
 CHILD_DENY = ("fork", "vfork")
 
@@ -325,7 +326,7 @@ def preload_packages() -> dict[str, str]:
     for name in PRELOAD_PACKAGES:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
-            found[name] = os.path.realpath(list(spec.submodule_search_locations)[0])
+            found[name] = os.path.realpath(next(iter(spec.submodule_search_locations)))
     return found
 
 
@@ -357,7 +358,7 @@ def _bwrap_has_disable_userns(bwrap: str) -> bool:
     import subprocess
 
     try:
-        out = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10)
+        out = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return False
     return "--disable-userns" in out.stdout + out.stderr

@@ -49,7 +49,7 @@ class DeepCoderCodeRewardManager(RewardManagerBase):
     _executor_lock = threading.Lock()
 
     def __init__(self, config, tokenizer, compute_score=None, reward_router_address=None,
-                 reward_model_tokenizer=None, **kwargs: Any) -> None:  # fmt: skip
+                 reward_model_tokenizer=None, **kwargs: Any) -> None:
         super().__init__(config, tokenizer, compute_score)
         reward_cfg = config.get("reward") or {}
         options = dict(reward_cfg.get("reward_kwargs") or {})
@@ -118,9 +118,9 @@ def register_reward_manager() -> type[DeepCoderCodeRewardManager]:
 
     current = REWARD_MANAGER.get(NAME)
     cls = DeepCoderCodeRewardManager
-    if current is not None and current is not cls:
-        # the same class imported twice (a reload) is fine; anything else is a name clash
-        if (current.__module__, current.__qualname__) != (cls.__module__, cls.__qualname__):
-            raise ValueError(f"reward manager {NAME!r} is already registered to {current!r}")
+    # the same class imported twice (a reload) is fine; anything else is a name clash
+    same = current is None or (current.__module__, current.__qualname__) == (cls.__module__, cls.__qualname__)
+    if not same:
+        raise ValueError(f"reward manager {NAME!r} is already registered to {current!r}")
     REWARD_MANAGER[NAME] = cls
     return cls

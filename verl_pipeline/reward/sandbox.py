@@ -265,9 +265,9 @@ class Sandbox:
     @staticmethod
     def _wait(poller: select.poll, deadline: float) -> None:
         left = deadline - time.monotonic()
-        if left <= 0 or not poller.poll(max(1, int(left * 1000))):
-            if time.monotonic() >= deadline:
-                raise _Deadline
+        timed_out = left <= 0 or not poller.poll(max(1, int(left * 1000)))
+        if timed_out and time.monotonic() >= deadline:  # poll may wake a little early
+            raise _Deadline
 
     def _stderr_tail(self) -> str:
         with contextlib.suppress(OSError):
@@ -280,7 +280,7 @@ class Sandbox:
     def load(self, code: str, mode: str, fn_name: str | None, limits: Limits) -> str | None:
         """Compile ``code`` in the sandbox; returns the compile error, or None."""
         header = {"op": "load", "mode": mode, "fn_name": fn_name, "limits": limits.runner_limits(),
-                  "timeout": limits.time_s}  # fmt: skip
+                  "timeout": limits.time_s}
         deadline = time.monotonic() + LOAD_TIMEOUT_S
         try:
             self._send(header, code.encode("utf-8", "surrogatepass"), deadline)
@@ -306,7 +306,7 @@ class Sandbox:
             # the zygote should have answered by now; do not trust anything in there any more
             self.kill()
             return RunResult(None, signal.SIGKILL, True, time.monotonic() - start, 0.0, b"", False,
-                             "", time.monotonic() - start)  # fmt: skip
+                             "", time.monotonic() - start)
         except SandboxError:
             self.healthy = False
             raise
