@@ -12,8 +12,10 @@ Workloads (every program is correct, so every selected test runs):
 Both harnesses are called the way verl's reward loop calls a reward function: from a thread pool
 with ``--workers`` threads (default: one per core). Each run starts with a warm-up pass that is not
 timed (it lets our sandbox pool fill and Python import everything). The harnesses alternate over
-``--rounds`` rounds, so load from other processes on the machine falls on both; the script prints
-the median tests/s, tests/s per core, and the median ratio ours / prime_code for each workload.
+``--rounds`` rounds, so load from other processes on the machine falls on both. For each workload
+the script prints medians of: tests/s and tests/s per core (wall clock), CPU time per test and
+tests per CPU-second (every process of the harness counted; unlike wall-clock rates this does not
+move with other load on the machine), and both ratios ours / prime_code.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -49,7 +52,35 @@ def real(repeat: int) -> list[tuple[str, dict]]:
     return jobs * repeat
 
 
-def run_ours(jobs, workers: int, isolation: str | None) -> tuple[int, float, int]:
+def _descendants_cpu() -> float:
+    """CPU seconds of every live descendant of this process, including what each has reaped.
+
+    Our sandboxes run under bubblewrap's pid namespace, whose CPU never reaches this process's
+    RUSAGE_CHILDREN while the (pooled) sandboxes live; /proc has it.
+    """
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parent[int(entry)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+    total, frontier = 0, {os.getpid()}
+    while frontier:
+        kids = {pid for pid, (ppid, _) in parent.items() if ppid in frontier}
+        total += sum(parent[pid][1] for pid in kids)
+        frontier = kids
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu() -> float:
+    own, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime + _descendants_cpu()
+
+
+def run_ours(jobs, workers: int, isolation: str | None) -> tuple[int, float, float, int]:
     from verl_pipeline.reward import compute_score
 
     def one(job):
@@ -60,7 +91,7 @@ def run_ours(jobs, workers: int, isolation: str | None) -> tuple[int, float, int
     return _timed(one, jobs, workers)
 
 
-def run_prime_code(jobs, workers: int) -> tuple[int, float, int]:
+def run_prime_code(jobs, workers: int) -> tuple[int, float, float, int]:
     from verl.utils.reward_score import prime_code
 
     def one(job):
@@ -74,13 +105,14 @@ def run_prime_code(jobs, workers: int) -> tuple[int, float, int]:
     return _timed(one, jobs, workers)
 
 
-def _timed(fn, jobs, workers: int) -> tuple[int, float, int]:
+def _timed(fn, jobs, workers: int) -> tuple[int, float, float, int]:
+    """(tests run, wall seconds, CPU seconds of this process and all it started, accepted)."""
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(fn, jobs[: max(workers * 2, 4)]))  # warm-up
-        start = time.perf_counter()
+        cpu, start = _cpu(), time.perf_counter()
         results = list(pool.map(fn, jobs))
-        elapsed = time.perf_counter() - start
-    return sum(n for n, _ in results), elapsed, sum(ok for _, ok in results)
+        elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
+    return sum(n for n, _ in results), elapsed, cpu, sum(ok for _, ok in results)
 
 
 def main() -> None:
@@ -96,7 +128,8 @@ def main() -> None:
     cores = os.cpu_count() or 1
     print(f"machine: {cores} cores, load average {os.getloadavg()[0]:.1f}; workers: {args.workers}; "
           f"isolation: {layer} + seccomp + rlimits; python {sys.version.split()[0]}")
-    print(f"{'workload':<11} {'harness':<11} {'tests/round':>11} {'tests/s (median)':>17} {'per core':>9} {'accepted':>9}")
+    print(f"{'workload':<11} {'harness':<11} {'tests':>6} {'tests/s':>8} {'per core':>9} {'CPU ms/test':>12} "
+          f"{'tests/CPU-s':>12} {'accepted':>9}")
     workloads = {
         "trivial-15": trivial(args.problems, 15),
         "trivial-5": trivial(args.problems * 3, 5),
@@ -106,21 +139,24 @@ def main() -> None:
                  "prime_code": lambda jobs: run_prime_code(jobs, args.workers)}
     for name, jobs in workloads.items():
         rates: dict[str, list[float]] = {h: [] for h in harnesses}
+        cpu_rates: dict[str, list[float]] = {h: [] for h in harnesses}
         accepted: dict[str, int] = {}
         tests_per_round: dict[str, int] = {}
         for round_ in range(args.rounds):
             # alternate who goes first, so a burst of load on this shared machine hits both alike
             for harness in sorted(harnesses, reverse=bool(round_ % 2)):
-                tests, seconds, ok = harnesses[harness](jobs)
+                tests, seconds, cpu, ok = harnesses[harness](jobs)
                 rates[harness].append(tests / seconds)
+                cpu_rates[harness].append(tests / cpu)
                 accepted[harness], tests_per_round[harness] = ok, tests
-        medians = {h: statistics.median(r) for h, r in rates.items()}
-        for harness, rate in medians.items():
-            print(f"{name:<11} {harness:<11} {tests_per_round[harness]:>11} {rate:>17.1f} {rate / cores:>9.1f} "
-                  f"{accepted[harness]:>4}/{len(jobs):<4}")
-        ratio = statistics.median(o / p for o, p in zip(rates["ours"], rates["prime_code"]))
-        print(f"{name:<11} {'ratio':<11} ours / prime_code = {ratio:.1f}x (median of {args.rounds} rounds)")
-
+        for harness in harnesses:
+            rate, cpu_rate = statistics.median(rates[harness]), statistics.median(cpu_rates[harness])
+            print(f"{name:<11} {harness:<11} {tests_per_round[harness]:>6} {rate:>8.1f} {rate / cores:>9.1f} "
+                  f"{1000 / cpu_rate:>12.2f} {cpu_rate:>12.1f} {accepted[harness]:>4}/{len(jobs):<4}")
+        wall = statistics.median(o / p for o, p in zip(rates["ours"], rates["prime_code"]))
+        cpu = statistics.median(o / p for o, p in zip(cpu_rates["ours"], cpu_rates["prime_code"]))
+        print(f"{name:<11} {'ratio':<11} ours / prime_code: {wall:.1f}x in tests/s, {cpu:.1f}x in tests per CPU-second "
+              f"(medians of {args.rounds} rounds)")
 
 if __name__ == "__main__":
     main()
