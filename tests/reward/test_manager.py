@@ -117,7 +117,7 @@ def test_the_event_loop_keeps_running_while_judging(tokenizer, make_manager):
 
     out = asyncio.run(main())
     assert out["reward_score"] == 1.0
-    assert len(ticks) >= 25  # ~50 ticks in 0.5 s if the loop was never blocked
+    assert len(ticks) >= 10  # ~50 ticks in 0.5 s when the loop is free; 1 or 2 if judging blocked it
 
 
 def test_concurrency_is_bounded(tokenizer, make_manager):
