@@ -124,3 +124,9 @@ def register_reward_manager() -> type[DeepCoderCodeRewardManager]:
         raise ValueError(f"reward manager {NAME!r} is already registered to {current!r}")
     REWARD_MANAGER[NAME] = cls
     return cls
+
+
+# Importing this module registers the manager. The plugin (verl_pipeline/plugins.py) imports it when verl
+# imports its reward-manager registry; this covers the other order, when this module is imported first and the
+# plugin's hook finds it half-initialised.
+register_reward_manager()
