@@ -14,7 +14,7 @@ from verl_pipeline.main import available_recipes
 
 
 def test_every_recipe_is_found():
-    assert {"smoke", "deepcoder_14b", "deepcoder_14b_32k", "deepcoder_1p5b"} <= set(available_recipes())
+    assert {"smoke", "deepcoder_14b", "deepcoder_14b_32k", "deepcoder_1p5b", "toy_learning"} <= set(available_recipes())
 
 
 @pytest.mark.parametrize("recipe", sorted(available_recipes()))

@@ -19,6 +19,15 @@ def resolve_asset(name: str) -> str:
         from verl_pipeline.assets.problems import bundled_parquet
 
         return bundled_parquet(name.split("_", 1)[1])
+    if name in ("toy_train", "toy_val"):
+        from verl_pipeline.assets.problems import write_rows
+        from verl_pipeline.assets.toy_task import toy_rows
+
+        return write_rows(name, toy_rows(512, seed=0) if name == "toy_train" else toy_rows(20, seed=1))
+    if name == "toy_reward_file":
+        from verl_pipeline.assets import toy_task
+
+        return toy_task.__file__
     if name == "smoke_train":
         from verl_pipeline.assets.problems import smoke_parquet
 
@@ -26,4 +35,4 @@ def resolve_asset(name: str) -> str:
     raise ValueError(f"unknown asset ${{vp:{name}}}; known: {', '.join(ASSETS)}")
 
 
-ASSETS = ("tiny_model", "tiny_coder", "bundled_train", "bundled_val", "smoke_train")
+ASSETS = ("tiny_model", "tiny_coder", "bundled_train", "bundled_val", "smoke_train", "toy_train", "toy_val", "toy_reward_file")

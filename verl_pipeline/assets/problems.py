@@ -55,9 +55,13 @@ def smoke_parquet() -> str:
 
 def write_parquet(name: str, problems: list[dict]) -> str:
     """Problems as a verl RL parquet file in the cache (content-addressed, written atomically)."""
+    return write_rows(name, [to_verl_row(p, i) for i, p in enumerate(problems)])
+
+
+def write_rows(name: str, rows: list[dict]) -> str:
+    """verl RL rows as a parquet file in the cache (content-addressed, written atomically)."""
     import pandas as pd
 
-    rows = [to_verl_row(p, i) for i, p in enumerate(problems)]
     key = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:12]
     target = cache_root() / "data" / f"{name}-{key}.parquet"
     if not target.exists():
