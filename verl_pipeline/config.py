@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 OFF_POLICY_CORRECTIONS = ("tis", "bypass", "none")
 ROLLOUTS_WITH_CPU_SUPPORT = ("hf",)
@@ -329,12 +329,6 @@ def ray_worker_env(cfg: DictConfig) -> dict[str, str]:
     return env
 
 
-def to_plain(value: Any) -> Any:
-    if isinstance(value, (DictConfig, ListConfig)):
-        return OmegaConf.to_container(value, resolve=True)
-    return value
-
-
 __all__ = [
     "ConfigError",
     "PipelineConfig",
@@ -343,5 +337,4 @@ __all__ = [
     "check_pipeline_section",
     "ray_worker_env",
     "validate",
-    "field",
 ]

@@ -8,7 +8,6 @@ import os
 import tempfile
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 from verl_pipeline.assets.tiny import cache_root
 from verl_pipeline.data.prompts import build_chat

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 CHATML_TEMPLATE = (
     "{% for message in messages %}"
@@ -112,21 +113,31 @@ def build_model(out_dir: Path, spec: TinyModelSpec, vocab_size: int, eos_token_i
 def tiny_model_path(spec: TinyModelSpec = TinyModelSpec()) -> str:
     """Return the directory of the tiny model + tokenizer, building it on first use.
 
-    Safe when several processes ask at once: each builds into a private temp dir and the first atomic
-    rename wins; the others discard their copy.
     """
     key = hashlib.sha256(json.dumps(asdict(spec), sort_keys=True).encode() + b"v1").hexdigest()[:12]
-    target = cache_root() / f"tiny-qwen2-{key}"
+
+    def build(out_dir: Path) -> None:
+        build_tokenizer(out_dir, spec.vocab_size)
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(out_dir)
+        build_model(out_dir, spec, len(tokenizer), tokenizer.eos_token_id, tokenizer.pad_token_id)
+
+    return build_cached(cache_root() / f"tiny-qwen2-{key}", build)
+
+
+def build_cached(target: Path, build: Callable[[Path], None]) -> str:
+    """Return `target`, building it with `build(dir)` first if it is not there yet.
+
+    Safe when several processes ask at once: each builds into a private temp dir and the first atomic rename
+    wins; the others discard their copy. A finished directory always has a config.json.
+    """
     if (target / "config.json").exists():
         return str(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp", dir=target.parent))
     try:
-        build_tokenizer(tmp, spec.vocab_size)
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(tmp)
-        build_model(tmp, spec, len(tokenizer), tokenizer.eos_token_id, tokenizer.pad_token_id)
+        build(tmp)
         try:
             os.rename(tmp, target)
         except OSError:  # another process won the race

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from verl_pipeline.assets.tiny import TinyModelSpec, cache_root, tiny_model_path
+from verl_pipeline.assets.tiny import TinyModelSpec, build_cached, cache_root, tiny_model_path
 from verl_pipeline.data.prompts import build_chat
 
 
@@ -168,16 +165,4 @@ def tiny_coder_path(spec: TinyModelSpec = TinyModelSpec()) -> str:
     """Directory of the warmed-up tiny model, built (a few seconds) and cached on first use."""
     base = tiny_model_path(spec)
     key = hashlib.sha256((base + json.dumps([p.solution + p.wrong for p in WARMUP_PROBLEMS])).encode()).hexdigest()[:12]
-    target = cache_root() / f"tiny-coder-{key}"
-    if (target / "config.json").exists():
-        return str(target)
-    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".tmp", dir=target.parent))
-    try:
-        build_tiny_coder(base, tmp)
-        try:
-            os.rename(tmp, target)
-        except OSError:  # another process won the race
-            pass
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return str(target)
+    return build_cached(cache_root() / f"tiny-coder-{key}", lambda out_dir: build_tiny_coder(base, out_dir))

@@ -90,7 +90,7 @@ class Rollouter:
                 item = self._queue.get(timeout=poll_s)
             except queue.Empty:
                 if not self._thread.is_alive():
-                    raise RolloutProducerError("the rollout thread exited without producing the next batch")
+                    raise RolloutProducerError("the rollout thread exited without producing the next batch") from None
                 continue
             if isinstance(item, BaseException):
                 raise RolloutProducerError(f"rollout failed: {item!r}") from item
