@@ -18,6 +18,11 @@ from vp_testing import read_metrics, read_trace, run_main
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 
 
+def kill_session(sid: int) -> None:
+    """SIGKILL every process of a run: its driver, Ray's daemons and every Ray worker share its session."""
+    subprocess.run(["pkill", "-9", "-s", str(sid)], capture_output=True)
+
+
 def smoke(workdir: Path, *overrides: str) -> list[str]:
     return [
         "+recipe=smoke",
@@ -103,9 +108,8 @@ def test_resume_after_kill_9_trains_on_the_same_prompts(tmp_path):
     deadline = time.monotonic() + 400
     while time.monotonic() < deadline and not (tracker.exists() and int(tracker.read_text()) >= 3):
         time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)  # the driver, Ray and every worker, mid-run
+    kill_session(proc.pid)  # the driver, Ray and every worker, mid-run
     proc.wait()
-    subprocess.run(["ray", "stop", "--force"], capture_output=True)
     saved = int(tracker.read_text())
     assert 3 <= saved < steps, f"kill came too late (checkpoint {saved})"
 
@@ -117,8 +121,10 @@ def test_resume_after_kill_9_trains_on_the_same_prompts(tmp_path):
     assert f"resumed from {killed / 'ckpt' / f'global_step_{saved}'}" in (killed / "run.log").read_text()
 
 
-def test_a_killed_rollout_server_ends_the_run_with_a_clear_error(tmp_path):
-    """kill -9 the rollout server mid-run: the run must fail fast (no hang) and keep its last checkpoint."""
+@pytest.mark.parametrize("process", ["HFRolloutServer", "RewardLoopWorker"])
+def test_a_killed_worker_ends_the_run_with_a_clear_error(tmp_path, process):
+    """kill -9 the rollout server or a reward worker mid-run: the run fails fast (no hang), says which worker
+    died and where the last checkpoint is, and that checkpoint is intact."""
     overrides = smoke(tmp_path, "trainer.total_training_steps=30", "trainer.save_freq=1")
     env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(tmp_path / "metrics.jsonl")}
     log = open(tmp_path / "run.log", "w")
@@ -129,22 +135,23 @@ def test_a_killed_rollout_server_ends_the_run_with_a_clear_error(tmp_path):
     while time.monotonic() < deadline and not tracker.exists():
         time.sleep(0.2)
     assert tracker.exists(), "no checkpoint before the kill"
-    server_pids = subprocess.run(["pgrep", "-f", "HFRolloutServer"], capture_output=True, text=True).stdout.split()
-    assert server_pids, "no rollout server process found"
-    for pid in server_pids:
+    # only this run's worker (its session), never another Ray job's on the same machine
+    pids = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", process], capture_output=True, text=True).stdout.split()
+    assert pids, f"no {process} process found"
+    for pid in pids:
         os.kill(int(pid), signal.SIGKILL)
     try:
         rc = proc.wait(timeout=180)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail("the run hung after its rollout server died")
+        pytest.fail(f"the run hung after its {process} died")
     finally:
-        subprocess.run(["ray", "stop", "--force"], capture_output=True)
+        kill_session(proc.pid)
     output = (tmp_path / "run.log").read_text()
     assert rc != 0
     assert "rollout failed" in output and "ActorDiedError" in output
     step = int(tracker.read_text())
     assert (tmp_path / "ckpt" / f"global_step_{step}" / "actor").is_dir() and step < 30
+    assert "restart with trainer.resume_mode=auto" in output
 
 
 def test_staleness_0_reproduces_verls_synchronous_trainer(tmp_path):

@@ -38,7 +38,7 @@ from verl.utils.tracking import ValidationGenerationsLogger
 from verl_pipeline.config import PipelineConfig
 from verl_pipeline.pipeline import grpo_plus
 from verl_pipeline.pipeline.gate import PolicyVersionGate
-from verl_pipeline.pipeline.rollouter import RolloutBatch, Rollouter
+from verl_pipeline.pipeline.rollouter import RolloutBatch, Rollouter, RolloutProducerError
 from verl_pipeline.pipeline.summary import format_step_summary
 
 logger = logging.getLogger(__name__)
@@ -211,9 +211,18 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
                 now = time.monotonic()
                 self._log_step(batch, rollout, gate, trainer_idle_s, step_s=now - last_step_end)
                 last_step_end = now
+        except RolloutProducerError as err:
+            raise RolloutProducerError(f"{err} during step {self.global_steps}. {self._resume_hint()}") from err.__cause__
         finally:
             rollouter.stop()
             self._shutdown_dump_executor()
+
+    def _resume_hint(self) -> str:
+        root = os.path.abspath(self.config.trainer.default_local_dir)
+        step = find_latest_ckpt_path(root)
+        if step is None:
+            return f"No checkpoint was saved yet (trainer.default_local_dir={root})."
+        return f"The last checkpoint is {step}; restart with trainer.resume_mode=auto to continue from it."
 
     def train_step(self, rollout: RolloutBatch) -> DataProto:
         """One PPO/GRPO+ update on a sampled batch: reward -> old log-probs -> advantages -> actor update."""
