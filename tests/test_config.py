@@ -80,6 +80,7 @@ def test_validation_reports_every_problem_at_once():
         "+pipeline.max_stalenes=2",
         "actor_rollout_ref.actor.strategy=fsdp",
         "actor_rollout_ref.rollout.checkpoint_engine.backend=naive",
+        "actor_rollout_ref.hybrid_engine=true",
     ])
     OmegaConf.resolve(cfg)
     problems = {p.key: p for p in validate(cfg)}
@@ -89,12 +90,13 @@ def test_validation_reports_every_problem_at_once():
         "pipeline.max_stalenes",
         "actor_rollout_ref.actor.strategy",
         "actor_rollout_ref.rollout.checkpoint_engine.backend",
+        "actor_rollout_ref.hybrid_engine",
     } <= set(problems)
     # each message names the value, why, and what to set instead
     assert problems["pipeline.max_stalenes"].value == 2 and "max_staleness" in problems["pipeline.max_stalenes"].fix
     assert problems["pipeline.off_policy_correction"].value == "magic" and "tis" in problems["pipeline.off_policy_correction"].why
     text = str(ConfigError(list(problems.values())))
-    assert "5 configuration problem(s)" in text and "fsdp2" in text
+    assert "6 configuration problem(s)" in text and "fsdp2" in text
 
 
 def test_cpu_layout_needs_declared_gpu_slots():

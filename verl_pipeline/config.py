@@ -188,6 +188,19 @@ def validate(cfg: DictConfig) -> list[Problem]:
                         "Set actor_rollout_ref.rollout.n_gpus_per_node=1 or more.")
             )
 
+    if _get(cfg, "actor_rollout_ref.hybrid_engine") is not False:
+        problems.append(
+            Problem("actor_rollout_ref.hybrid_engine", _get(cfg, "actor_rollout_ref.hybrid_engine"),
+                    "verl_pipeline always runs the rollout on a pool of its own, never inside the trainer workers",
+                    "Remove the override (the default is false); for colocated training use verl.trainer.main_ppo.")
+        )
+    if _get(cfg, "trainer.use_v1") is not False:
+        problems.append(
+            Problem("trainer.use_v1", _get(cfg, "trainer.use_v1"),
+                    "this entry point runs PipelinedPPOTrainer; verl's v1/v0 trainer switch does not apply",
+                    "Remove the override; to run verl's own trainers use python -m verl.trainer.main_ppo.")
+        )
+
     # --- weights must be able to travel between separate pools
     backend = _get(cfg, "actor_rollout_ref.rollout.checkpoint_engine.backend", "naive")
     if backend == "naive":
