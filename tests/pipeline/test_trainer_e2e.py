@@ -46,8 +46,10 @@ def test_smoke_trains_and_writes_jsonl_metrics_for_every_step(tmp_path):
         assert math.isfinite(data["actor/pg_loss"]) and math.isfinite(data["actor/grad_norm"])
     # the warmed-up tiny coder writes passing and failing programs, so GRPO has a gradient
     assert any(m["data"]["actor/grad_norm"] > 0 and m["data"]["actor/pg_loss"] != 0 for m in steps)
-    # weights reach the rollout pool after every step: its policy version advances
-    assert [m["data"]["pipeline/rollout_version"] for m in steps] == [1.0, 2.0]
+    # weights reach the rollout pool: its policy version advances (a sync waits for the rollout's next batch
+    # boundary, so mid-run it may trail by one) and holds the final weights at the end
+    versions = [m["data"]["pipeline/rollout_version"] for m in steps]
+    assert versions == sorted(versions) and versions[-1] == 2.0 and all(v <= s for s, v in zip((1, 2), versions))
     assert (tmp_path / "ckpt" / "global_step_2" / "actor").is_dir()
     assert "[verl_pipeline] step 2/2" in (tmp_path / "run.log").read_text()
 
