@@ -117,6 +117,10 @@ def prepare(cfg) -> None:
     env["VERL_USE_EXTERNAL_MODULES"] = ",".join(dict.fromkeys(modules + ["verl_pipeline.plugins"]))
     os.environ.update(env)
     with open_dict(cfg):
+        # Without an address Ray would join any cluster last started on this machine (`ray start`, another
+        # job's test cluster) and then refuse our resource counts; joining is what ray_init.address is for.
+        if not cfg.ray_kwargs.ray_init.get("address"):
+            cfg.ray_kwargs.ray_init.address = "local"
         runtime_env = cfg.ray_kwargs.ray_init.setdefault("runtime_env", {})
         env_vars = runtime_env.setdefault("env_vars", {})
         for key, value in env.items():

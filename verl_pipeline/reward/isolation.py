@@ -330,6 +330,17 @@ def preload_packages() -> dict[str, str]:
     return found
 
 
+def sandbox_preload(layer: str) -> dict[str, str]:
+    """{name: directory} of the preloaded packages as the sandboxed runner sees them.
+
+    Under bubblewrap they are bound at a fixed place, not at their host path: a host path under /tmp (a venv
+    in a temporary checkout, say) would be hidden by the sandbox's private /tmp.
+    """
+    if layer != "bwrap":
+        return preload_packages()
+    return {name: f"{SANDBOX_PACKAGES}/{name}" for name in preload_packages()}
+
+
 def landlock_config(abi: int) -> dict:
     read_dir = LL_EXECUTE | LL_READ_FILE | LL_READ_DIR
     rules = [[p, read_dir] for p in (*runtime_paths(), *preload_packages().values(), "/usr", "/lib", "/lib64", "/lib32")]
@@ -346,6 +357,7 @@ def landlock_config(abi: int) -> dict:
 
 # -- bubblewrap --------------------------------------------------------------------------------------
 SANDBOX_RUNNER = "/.sandbox/runner.py"
+SANDBOX_PACKAGES = "/.sandbox/packages"
 
 
 @functools.lru_cache(maxsize=1)
@@ -382,8 +394,8 @@ def bwrap_argv(bwrap: str, python: str, runner: str, info_fd: int, tmpfs_bytes: 
         if not any(p == b or p.startswith(b + "/") for b in bound):
             argv += ["--ro-bind", p, p]
             bound.append(p)
-    for path in preload_packages().values():
-        argv += ["--ro-bind", path, path]
+    for name, path in preload_packages().items():
+        argv += ["--ro-bind", path, f"{SANDBOX_PACKAGES}/{name}"]
     argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     argv += ["--ro-bind", runner, SANDBOX_RUNNER]
     # no /proc on purpose: nothing in it is needed, and it is the way to other processes' memory

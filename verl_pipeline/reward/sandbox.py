@@ -203,7 +203,7 @@ class Sandbox:
             "capset_nr": arch.nr["capset"],
             "parent_pid": os.getpid() if self.layer != "bwrap" else None,
             "wipe_dir": "/tmp" if self.layer == "bwrap" else None,
-            "preload": isolation.preload_packages(),
+            "preload": isolation.sandbox_preload(self.layer),
         }
         try:
             self._send(init, b"", deadline)
