@@ -82,18 +82,28 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=5, help="moving-average window for steps-to-threshold")
     parser.add_argument("--fraction", type=float, default=0.9, help="threshold = fraction x sync's final reward")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "learning_parity")
+    parser.add_argument("--resume", action="store_true", help="keep the runs already in <out>.jsonl, run the rest")
     args = parser.parse_args()
     if "k0" not in args.configs:
         args.configs = ["k0", *args.configs]
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
+    done: dict[tuple[str, int], list[float]] = {}
+    if args.resume and Path(f"{args.out}.jsonl").exists():
+        for line in Path(f"{args.out}.jsonl").read_text().splitlines():
+            record = json.loads(line)
+            if len(record["reward_per_step"]) == args.steps:
+                done[(record["config"], record["seed"])] = record["reward_per_step"]
     curves: dict[str, np.ndarray] = {}
     with open(f"{args.out}.jsonl", "w") as f:
         for config in args.configs:
             runs = []
             for seed in args.seeds:
-                print(f"running {config} seed {seed} ...", flush=True)
-                rewards = run(config, seed, args.steps)
+                if (config, seed) in done:
+                    rewards = done[(config, seed)]
+                else:
+                    print(f"running {config} seed {seed} ...", flush=True)
+                    rewards = run(config, seed, args.steps)
                 runs.append(rewards)
                 f.write(json.dumps({"config": config, "seed": seed, "overrides": CONFIGS[config],
                                     "reward_per_step": rewards}) + "\n")
