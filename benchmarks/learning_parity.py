@@ -47,9 +47,13 @@ def run(config: str, seed: int, steps: int) -> list[float]:
             f"trainer.total_training_steps={steps}",
             f"trainer.default_local_dir={workdir / 'ckpt'}",
             "trainer.logger=[console,file]",
-            # a distinct, reproducible sampling stream per seed; the data order is the same for every run
+            # a distinct sampling stream per seed (request-seeded); the data order is the same for every run
             "actor_rollout_ref.rollout.full_determinism=True",
             f"actor_rollout_ref.rollout.seed={seed}",
+            "+actor_rollout_ref.rollout.engine_kwargs.hf.max_batch=64",
+            # two PPO epochs make training slower than sampling, so the rollout really runs ahead to the bound
+            # (with sampling the bottleneck, every bound >= 1 behaves like 1)
+            "actor_rollout_ref.actor.ppo_epochs=2",
         ]
         env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(workdir / "metrics.jsonl")}
         proc = subprocess.run([sys.executable, "-m", "verl_pipeline.main", *overrides], cwd=workdir, env=env,
@@ -57,8 +61,9 @@ def run(config: str, seed: int, steps: int) -> list[float]:
         if proc.returncode != 0:
             sys.exit(f"{config} seed {seed} failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
         rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
-        by_step = {r["step"]: r["data"]["critic/score/mean"] for r in rows if "critic/score/mean" in r["data"]}
-        return [by_step[s] for s in sorted(by_step)]
+        by_step = {r["step"]: r["data"] for r in rows if "critic/score/mean" in r["data"]}
+        steps = sorted(by_step)
+        return [by_step[s]["critic/score/mean"] for s in steps], [by_step[s]["pipeline/staleness"] for s in steps]
 
 
 def smooth(curve: np.ndarray, window: int) -> np.ndarray:
@@ -88,41 +93,45 @@ def main() -> None:
         args.configs = ["k0", *args.configs]
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
-    done: dict[tuple[str, int], list[float]] = {}
+    done: dict[tuple[str, int], tuple[list[float], list[float]]] = {}
     if args.resume and Path(f"{args.out}.jsonl").exists():
         for line in Path(f"{args.out}.jsonl").read_text().splitlines():
             record = json.loads(line)
-            if len(record["reward_per_step"]) == args.steps:
-                done[(record["config"], record["seed"])] = record["reward_per_step"]
+            if len(record["reward_per_step"]) == args.steps and "staleness_per_step" in record:
+                done[(record["config"], record["seed"])] = (record["reward_per_step"], record["staleness_per_step"])
     curves: dict[str, np.ndarray] = {}
+    lags: dict[str, float] = {}
     with open(f"{args.out}.jsonl", "w") as f:
         for config in args.configs:
-            runs = []
+            runs, staleness = [], []
             for seed in args.seeds:
                 if (config, seed) in done:
-                    rewards = done[(config, seed)]
+                    rewards, lag = done[(config, seed)]
                 else:
                     print(f"running {config} seed {seed} ...", flush=True)
-                    rewards = run(config, seed, args.steps)
+                    rewards, lag = run(config, seed, args.steps)
                 runs.append(rewards)
+                staleness += lag
                 f.write(json.dumps({"config": config, "seed": seed, "overrides": CONFIGS[config],
-                                    "reward_per_step": rewards}) + "\n")
+                                    "reward_per_step": rewards, "staleness_per_step": lag}) + "\n")
                 f.flush()
             curves[config] = np.array(runs)  # [seeds, steps]
+            lags[config] = float(np.mean(staleness))
 
     sync_mean = smooth(curves["k0"].mean(0), args.window)
     threshold = args.fraction * sync_mean[-1]
     sync_steps = steps_to(sync_mean, threshold)
     print(f"\nthreshold: {args.fraction:.0%} of the synchronous run's final reward "
           f"({sync_mean[-1]:.3f}, {args.window}-step average over {len(args.seeds)} seeds) = {threshold:.3f}")
-    print(f"{'config':>9} {'final reward':>13} {'steps to threshold':>19} {'vs sync':>8}")
+    print(f"{'config':>9} {'mean staleness':>15} {'final reward':>13} {'steps to threshold':>19} {'vs sync':>8}")
     summary = {}
     for config, runs in curves.items():
         mean = smooth(runs.mean(0), args.window)
         n = steps_to(mean, threshold)
         ratio = (n / sync_steps) if (n and sync_steps) else None
-        summary[config] = {"final_reward": float(mean[-1]), "steps_to_threshold": n, "vs_sync": ratio}
-        print(f"{config:>9} {mean[-1]:>13.3f} {str(n) if n else 'not reached':>19} "
+        summary[config] = {"mean_staleness": lags[config], "final_reward": float(mean[-1]),
+                           "steps_to_threshold": n, "vs_sync": ratio}
+        print(f"{config:>9} {lags[config]:>15.2f} {mean[-1]:>13.3f} {str(n) if n else 'not reached':>19} "
               f"{f'{ratio:.2f}x' if ratio else '-':>8}")
     Path(f"{args.out}-summary.json").write_text(json.dumps(
         {"threshold": threshold, "fraction": args.fraction, "window": args.window, "seeds": args.seeds,

@@ -71,7 +71,9 @@ class HFRolloutServer:
 
         self.config = config
         self.replica_rank = replica_rank
-        threads = num_threads or int(os.environ.get("VERL_PIPELINE_ROLLOUT_THREADS", "1"))
+        # rollout.engine_kwargs.hf: {num_threads, max_batch} (verl's seam for engine-specific settings)
+        engine_kwargs = dict((_field(config, "engine_kwargs", None) or {}).get("hf", None) or {})
+        threads = num_threads or int(engine_kwargs.get("num_threads", os.environ.get("VERL_PIPELINE_ROLLOUT_THREADS", 1)))
         torch.set_num_threads(threads)
         path = _model_path(model_config)
         trust_remote_code = bool(_field(model_config, "trust_remote_code", False))
@@ -89,6 +91,10 @@ class HFRolloutServer:
         self.max_model_len = int(config.prompt_length) + int(config.response_length)
         self.deterministic = bool(getattr(config, "full_determinism", False))
         self.base_seed = int(getattr(config, "seed", 0))
+        # Deterministic runs default to one request at a time: the batch a request lands in then cannot change its
+        # floats. Seeds are per request either way, so batching only risks float-level ties (set max_batch > 1).
+        default_batch = 1 if self.deterministic else int(getattr(config, "max_num_seqs", 256))
+        self.max_batch = max(1, int(engine_kwargs.get("max_batch", default_batch)))
         self.policy_version = 0
         self._model_lock = threading.Lock()  # generation vs. weight loading
         self._queue: queue.Queue[_Request | None] = queue.Queue()
@@ -135,7 +141,7 @@ class HFRolloutServer:
 
     def _serve(self) -> None:
         """Background thread: take queued requests in batches, generate, resolve their futures."""
-        max_batch = 1 if self.deterministic else max(1, int(getattr(self.config, "max_num_seqs", 256)))
+        max_batch = self.max_batch
         while True:
             first = self._queue.get()
             if first is None:
