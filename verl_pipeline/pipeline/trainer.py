@@ -163,31 +163,9 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
     # ------------------------------------------------------------------ the loop
     def fit(self):
         """Train `total_training_steps` steps; the rollout samples ahead of the trainer within the bound."""
-        from verl.utils.tracking import Tracking
-
-        self.logger = Tracking(
-            project_name=self.config.trainer.project_name,
-            experiment_name=self.config.trainer.experiment_name,
-            default_backend=self.config.trainer.logger,
-            config=OmegaConf.to_container(self.config, resolve=True),
-        )
-        self._apply_cpu_affinity()
-        placement = self.placement()
-        print(f"[verl_pipeline] trainer pool on nodes {sorted(set(placement['trainer_nodes']))}, "
-              f"rollout pool on nodes {sorted(set(placement['rollout_nodes']))}", flush=True)
-        self._append_trace({"event": "placement", **placement})
-        self._load_checkpoint()
-        start_step = self.global_steps
-        self.checkpoint_manager.update_weights(start_step)
-        gate = PolicyVersionGate(self.pipeline.max_staleness, self._push_weights, start_version=start_step)
-
-        if self.config.trainer.get("val_before_train", True) and self.val_dataset is not None:
-            with gate.exclusive_rollout():
-                val_metrics = self._validate()
-            self.logger.log(data=val_metrics, step=start_step)
-            if self.config.trainer.get("val_only", False):
-                return
-
+        start_step, gate = self._begin()
+        if start_step is None:  # val_only
+            return
         rollouter = Rollouter(
             gate,
             self._batches(),
@@ -216,6 +194,33 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         finally:
             rollouter.stop()
             self._shutdown_dump_executor()
+
+    def _begin(self) -> tuple[int | None, PolicyVersionGate]:
+        """Tracking, placement, resume, the initial weight push, validation before training; the gate."""
+        from verl.utils.tracking import Tracking
+
+        self.logger = Tracking(
+            project_name=self.config.trainer.project_name,
+            experiment_name=self.config.trainer.experiment_name,
+            default_backend=self.config.trainer.logger,
+            config=OmegaConf.to_container(self.config, resolve=True),
+        )
+        self._apply_cpu_affinity()
+        placement = self.placement()
+        print(f"[verl_pipeline] trainer pool on nodes {sorted(set(placement['trainer_nodes']))}, "
+              f"rollout pool on nodes {sorted(set(placement['rollout_nodes']))}", flush=True)
+        self._append_trace({"event": "placement", **placement})
+        self._load_checkpoint()
+        start_step = self.global_steps
+        self.checkpoint_manager.update_weights(start_step)
+        gate = PolicyVersionGate(self.pipeline.max_staleness, self._push_weights, start_version=start_step)
+        if self.config.trainer.get("val_before_train", True) and self.val_dataset is not None:
+            with gate.exclusive_rollout():
+                val_metrics = self._validate()
+            self.logger.log(data=val_metrics, step=start_step)
+            if self.config.trainer.get("val_only", False):
+                return None, gate
+        return start_step, gate
 
     def _resume_hint(self) -> str:
         root = os.path.abspath(self.config.trainer.default_local_dir)
