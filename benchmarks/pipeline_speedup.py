@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +33,7 @@ def run(staleness: int, args, workdir: Path) -> list[dict]:
     from verl_pipeline.assets import resolve_asset
 
     overrides = [
-        "+recipe=smoke",
+        f"+recipe={args.recipe}",
         f"pipeline.max_staleness={staleness}",
         f"trainer.total_training_steps={args.steps}",
         "trainer.save_freq=-1",
@@ -48,21 +49,46 @@ def run(staleness: int, args, workdir: Path) -> list[dict]:
     ]
     if args.cores:
         overrides.append(f"pipeline.cpu_affinity={{trainer: [{args.cores[1]}], rollout: [{args.cores[0]}]}}")
-    env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(workdir / "metrics.jsonl")}
-    proc = subprocess.run([sys.executable, "-m", "verl_pipeline.main", *overrides], cwd=workdir, env=env,
-                          capture_output=True, text=True)
+    metrics = workdir / "metrics.jsonl"
+    env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(metrics)}
+    log = open(workdir / "run.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "verl_pipeline.main", *overrides], cwd=workdir, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    # machine-wide CPU time at each step's end (verl's file logger writes a line per step, unbuffered)
+    marks, seen = [], 0
+    while proc.poll() is None:
+        lines = metrics.read_text().count("\n") if metrics.exists() else 0
+        if lines > seen:
+            marks.append((lines, busy_cpu_s()))
+            seen = lines
+        time.sleep(0.02)
     if proc.returncode != 0:
-        sys.exit(f"max_staleness={staleness} run failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
-    rows = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
-    return [r["data"] | {"step": r["step"]} for r in rows if "timing_s/step" in r["data"]]
+        sys.exit(f"max_staleness={staleness} run failed:\n{(workdir / 'run.log').read_text()[-4000:]}")
+    rows = [json.loads(line) for line in metrics.read_text().splitlines()]
+    steps = [r["data"] | {"step": r["step"]} for r in rows if "timing_s/step" in r["data"]]
+    cpu_at_line = dict(marks)
+    for i, step in enumerate(steps[1:], start=1):
+        before, after = cpu_at_line.get(i), cpu_at_line.get(i + 1)  # line i ends step i (1-based)
+        if before is not None and after is not None:
+            step["cpu_s"] = after - before
+    return steps
+
+
+def busy_cpu_s() -> float:
+    """CPU-seconds all cores have spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def mean_after_warmup(steps: list[dict], key: str, warmup: int) -> float:
-    return statistics.mean(s[key] for s in steps[warmup:] if key in s)
+    values = [s[key] for s in steps[warmup:] if key in s]
+    return statistics.mean(values) if values else float("nan")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", default="smoke", choices=["smoke", "toy_learning"],
+                        help="smoke: coding prompts (300-1500 tokens); toy_learning: 20-token prompts")
     parser.add_argument("--staleness", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=3, help="steps left out of the means")
@@ -86,36 +112,44 @@ def main() -> None:
     step_sync = mean_after_warmup(sync, "timing_s/step", args.warmup)
     gen = mean_after_warmup(sync, "timing_s/gen", args.warmup)
     rest = step_sync - gen  # reward tail, old log-probs, advantages, update, weight sync, bookkeeping
+    cores = len(os.sched_getaffinity(0))
+    cpu_floor = mean_after_warmup(sync, "cpu_s", args.warmup) / cores  # all the work, spread over every core
     ideal_step = max(gen, rest)
     ideal = step_sync / ideal_step
     hardware = f"{platform.processor() or platform.machine()} x{os.cpu_count()} cores (CPU)"
     out = args.output or HERE / "results" / "pipeline_speedup-cpu.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
 
-    print(f"\nworkload: {args.batch_size} prompts x {args.n} samples, {args.response_length}-token responses, "
+    print(f"\nworkload ({args.recipe}): {args.batch_size} prompts x {args.n} samples, {args.response_length}-token responses, "
           f"tiny Qwen2 on {hardware}; means over steps {args.warmup + 1}..{args.steps}")
     print(f"synchronous stages: generation {gen:.3f}s, everything else {rest:.3f}s -> ideal pipelined step "
-          f"{ideal_step:.3f}s, ideal speedup {ideal:.2f}x\n")
+          f"{ideal_step:.3f}s, ideal speedup {ideal:.2f}x")
+    print(f"CPU: the synchronous step keeps {mean_after_warmup(sync, 'cpu_s', args.warmup) / step_sync:.2f} of {cores} "
+          f"cores busy; all its work spread over every core would take {cpu_floor:.3f}s per step "
+          f"(a pipelined step cannot be shorter), i.e. at most {step_sync / cpu_floor:.2f}x\n")
     print(f"{'max_staleness':>13} {'step_s':>8} {'gen_s':>7} {'train_s':>8} {'sync_s':>7} {'tail_s':>7} "
-          f"{'trainer_idle':>12} {'rollout_idle':>12} {'speedup':>8} {'of ideal':>9}")
+          f"{'trainer_idle':>12} {'rollout_idle':>12} {'cores_busy':>10} {'speedup':>8} {'of ideal':>9}")
     with open(out, "a") as f:
         for k, steps in results.items():
             m = {key: mean_after_warmup(steps, key, args.warmup) for key in (
                 "timing_s/step", "timing_s/gen", "timing_s/update_actor", "timing_s/update_weights",
-                "timing_s/reward_tail", "pipeline/trainer_idle_s", "pipeline/rollout_idle_s")}
+                "timing_s/reward_tail", "pipeline/trainer_idle_s", "pipeline/rollout_idle_s", "cpu_s")}
+            cores_busy = m["cpu_s"] / m["timing_s/step"]
             speedup = step_sync / m["timing_s/step"]
             print(f"{k:>13} {m['timing_s/step']:>8.3f} {m['timing_s/gen']:>7.3f} {m['timing_s/update_actor']:>8.3f} "
                   f"{m['timing_s/update_weights']:>7.3f} {m['timing_s/reward_tail']:>7.3f} "
-                  f"{m['pipeline/trainer_idle_s']:>12.3f} {m['pipeline/rollout_idle_s']:>12.3f} "
+                  f"{m['pipeline/trainer_idle_s']:>12.3f} {m['pipeline/rollout_idle_s']:>12.3f} {cores_busy:>10.2f} "
                   f"{speedup:>7.2f}x " + (f"{speedup / ideal:>8.0%}" if k else f"{'(base)':>9}"))
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "model": "tiny-qwen2 (random)",
                 "config": f"ours-staleness{k}", "steps_averaged": len(steps) - args.warmup,
-                "workload": {"prompts": args.batch_size, "n": args.n, "response_length": args.response_length},
+                "workload": {"recipe": args.recipe, "prompts": args.batch_size, "n": args.n,
+                             "response_length": args.response_length},
                 "step_s": m["timing_s/step"], "gen_s": m["timing_s/gen"], "train_s": m["timing_s/update_actor"],
                 "update_weights_s": m["timing_s/update_weights"], "reward_tail_s": m["timing_s/reward_tail"],
                 "trainer_idle_s": m["pipeline/trainer_idle_s"], "rollout_idle_s": m["pipeline/rollout_idle_s"],
                 "speedup_vs_sync": speedup, "ideal_speedup": ideal, "efficiency": speedup / ideal,
+                "cpu_s_per_step": m["cpu_s"], "cores_busy": cores_busy, "cpu_bound_speedup": step_sync / cpu_floor,
             }) + "\n")
     print(f"\nresults appended to {out}")
 
