@@ -125,6 +125,42 @@ def test_off_policy_correction_sets_verl_rollout_correction():
     assert cfg.algorithm.rollout_correction.bypass_mode is True and cfg.algorithm.rollout_correction.rollout_is is None
 
 
+def test_shared_placement_runs_the_engine_beside_the_trainer_on_its_gpus():
+    cfg = compose(["+recipe=deepcoder_1p5b", "pipeline.rollout_placement=shared", "pipeline.rollout_fraction=null",
+                   "trainer.n_gpus_per_node=1", "actor_rollout_ref.rollout.gpu_memory_utilization=0.4"])
+    OmegaConf.resolve(cfg)
+    assert [p.key for p in validate(cfg) if "placement" in p.why or "shared" in p.why] == []
+    apply_pipeline_settings(cfg)
+    rollout = cfg.actor_rollout_ref.rollout
+    # verl's colocated weight path, and an engine that never sleeps (so it generates while the trainer trains)
+    assert cfg.actor_rollout_ref.hybrid_engine is True and rollout.checkpoint_engine.backend == "naive"
+    assert rollout.free_cache_engine is False and rollout.enable_sleep_mode is False
+
+    from verl.trainer.ppo.utils import Role
+
+    from verl_pipeline.task_runner import build_worker_roles
+
+    roles, mapping, _ = build_worker_roles(cfg)
+    assert list(roles) == [Role.ActorRollout] and mapping == {Role.ActorRollout: "trainer_pool"}
+
+
+def test_shared_placement_refuses_what_cannot_share_a_gpu():
+    cfg = compose(["+recipe=smoke", "pipeline.rollout_placement=shared", "pipeline.rollout_fraction=0.5",
+                   "actor_rollout_ref.rollout.gpu_memory_utilization=0.95"])
+    OmegaConf.resolve(cfg)
+    problems = {p.key: p for p in validate(cfg)}
+    assert "cuda" in problems["trainer.device"].fix
+    assert "vllm" in problems["actor_rollout_ref.rollout.name"].fix
+    assert "null" in problems["pipeline.rollout_fraction"].fix
+    assert problems["actor_rollout_ref.rollout.gpu_memory_utilization"].value == 0.95
+    # the separate-pool checks do not apply to a shared layout
+    assert "actor_rollout_ref.hybrid_engine" not in problems
+    bad = compose(["+recipe=smoke", "pipeline.rollout_placement=colocated"])
+    OmegaConf.resolve(bad)
+    (problem,) = [p for p in validate(bad) if p.key == "pipeline.rollout_placement"]
+    assert "separate" in problem.why and "shared" in problem.why
+
+
 def _main(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "verl_pipeline.main", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=300)

@@ -16,6 +16,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 OFF_POLICY_CORRECTIONS = ("tis", "bypass", "none")
+ROLLOUT_PLACEMENTS = ("separate", "shared")
+# rollout engines that run as their own processes beside a hybrid trainer worker (verl's server adapters)
+ROLLOUTS_FOR_SHARED_GPUS = ("vllm", "sglang")
 ROLLOUTS_WITH_CPU_SUPPORT = ("hf",)
 
 
@@ -44,6 +47,15 @@ class PipelineConfig:
     """If set, split each node's trainer.n_gpus_per_node GPUs: this fraction to the rollout pool, the rest to the
     trainer pool (sets actor_rollout_ref.rollout.{nnodes,n_gpus_per_node} and trainer.n_gpus_per_node). If null,
     the pools are sized explicitly by those keys."""
+
+    rollout_placement: str = "separate"
+    """Where the rollout engine runs. `separate` (default): replicas on a pool of their own
+    (actor_rollout_ref.rollout.{nnodes,n_gpus_per_node}); weights cross pools through the checkpoint engine.
+    `shared`: one GPU (or node) serves both pools: the rollout engine runs as its own processes (vLLM/SGLang) on the
+    trainer pool's GPUs, beside the trainer workers, each with its own memory (the engine takes
+    actor_rollout_ref.rollout.gpu_memory_utilization, the trainer the rest), generating while the trainer trains;
+    weights move on the device through verl's colocated path (CUDA IPC). Sets hybrid_engine=true,
+    rollout.free_cache_engine=false, rollout.enable_sleep_mode=false and checkpoint_engine.backend=naive."""
 
     cpu_affinity: dict | None = None
     """CPU runs only: pin the pools to disjoint cores, e.g. {trainer: [1], rollout: [0]} (the benchmarks give each
@@ -126,6 +138,12 @@ def check_pipeline_section(node: Any) -> list[Problem]:
             Problem("pipeline.rollout_fraction", v, "must be null or a fraction strictly between 0 and 1",
                     "E.g. pipeline.rollout_fraction=0.5 gives half of each node's GPUs to the rollout.")
         )
+    v = values.get("rollout_placement", "separate")
+    if v not in ROLLOUT_PLACEMENTS:
+        problems.append(
+            Problem("pipeline.rollout_placement", v, f"must be one of {', '.join(ROLLOUT_PLACEMENTS)}",
+                    "Use separate (a rollout pool of its own) or shared (rollout and trainer processes share GPUs).")
+        )
     for key in ("overlong_filtering", "summary"):
         v = values.get(key, True)
         if not isinstance(v, bool):
@@ -157,23 +175,57 @@ def _pool_sizes(cfg: DictConfig) -> tuple[int, int, int]:
     return nnodes, per_node - rollout, rollout
 
 
+def _check_shared_placement(cfg: DictConfig, device: str, rollout_name: str) -> list[Problem]:
+    """`pipeline.rollout_placement=shared`: an engine in its own processes on the trainer's GPUs."""
+    problems = []
+    if device != "cuda":
+        problems.append(
+            Problem("trainer.device", device, "pipeline.rollout_placement=shared splits GPU memory between processes",
+                    "Use trainer.device=cuda, or pipeline.rollout_placement=separate on CPU.")
+        )
+    if rollout_name not in ROLLOUTS_FOR_SHARED_GPUS:
+        problems.append(
+            Problem("actor_rollout_ref.rollout.name", rollout_name,
+                    "pipeline.rollout_placement=shared needs an engine that runs in processes of its own",
+                    f"Use one of {', '.join(ROLLOUTS_FOR_SHARED_GPUS)}.")
+        )
+    fraction = _get(cfg, "pipeline.rollout_fraction")
+    if fraction is not None:
+        problems.append(
+            Problem("pipeline.rollout_fraction", fraction, "splits GPUs between pools, but shared pools split none",
+                    "Set pipeline.rollout_fraction=null with pipeline.rollout_placement=shared.")
+        )
+    memory = _get(cfg, "actor_rollout_ref.rollout.gpu_memory_utilization")
+    if isinstance(memory, bool) or not isinstance(memory, (int, float)) or not 0.05 <= memory <= 0.8:
+        problems.append(
+            Problem("actor_rollout_ref.rollout.gpu_memory_utilization", memory,
+                    "with a shared GPU this is the engine's share of device memory; the trainer needs the rest",
+                    "Use 0.3-0.5 (e.g. 0.4 on an H200: ~56 GiB for weights and KV cache, the rest for training).")
+        )
+    return problems
+
+
 def validate(cfg: DictConfig) -> list[Problem]:
     """Every problem in a composed config, before anything heavy starts."""
     problems = check_pipeline_section(_get(cfg, "pipeline"))
     device = _get(cfg, "trainer.device", "cuda")
     rollout_name = _get(cfg, "actor_rollout_ref.rollout.name")
 
-    # --- pool layout: the rollout must have a pool of its own
+    shared = _get(cfg, "pipeline.rollout_placement", "separate") == "shared"
+
+    # --- pool layout: the rollout has a pool of its own, or shares the trainer's GPUs
     nnodes, trainer_per_node, rollout_per_node = _pool_sizes(cfg)
     fraction = _get(cfg, "pipeline.rollout_fraction")
-    if fraction is not None and (trainer_per_node < 1 or rollout_per_node < 1):
+    if shared:
+        problems += _check_shared_placement(cfg, device, rollout_name)
+    elif fraction is not None and (trainer_per_node < 1 or rollout_per_node < 1):
         problems.append(
             Problem("pipeline.rollout_fraction", fraction,
                     f"splits trainer.n_gpus_per_node={_get(cfg, 'trainer.n_gpus_per_node')} into "
                     f"{trainer_per_node} trainer + {rollout_per_node} rollout GPUs per node; both need at least 1",
                     "Use more GPUs per node or another fraction, or size the pools explicitly.")
         )
-    if fraction is None:
+    if fraction is None and not shared:
         rollout_nodes = _get(cfg, "actor_rollout_ref.rollout.nnodes", 0)
         if not _is_int(rollout_nodes) or rollout_nodes < 1:
             problems.append(
@@ -188,11 +240,12 @@ def validate(cfg: DictConfig) -> list[Problem]:
                         "Set actor_rollout_ref.rollout.n_gpus_per_node=1 or more.")
             )
 
-    if _get(cfg, "actor_rollout_ref.hybrid_engine") is not False:
+    if not shared and _get(cfg, "actor_rollout_ref.hybrid_engine") is not False:
         problems.append(
             Problem("actor_rollout_ref.hybrid_engine", _get(cfg, "actor_rollout_ref.hybrid_engine"),
-                    "verl_pipeline always runs the rollout on a pool of its own, never inside the trainer workers",
-                    "Remove the override (the default is false); for colocated training use verl.trainer.main_ppo.")
+                    "with pipeline.rollout_placement=separate the rollout runs on a pool of its own",
+                    "Remove the override (the default is false), or set pipeline.rollout_placement=shared to run "
+                    "the rollout engine beside the trainer on the same GPUs.")
         )
     if _get(cfg, "trainer.use_v1") is not False:
         problems.append(
@@ -203,11 +256,12 @@ def validate(cfg: DictConfig) -> list[Problem]:
 
     # --- weights must be able to travel between separate pools
     backend = _get(cfg, "actor_rollout_ref.rollout.checkpoint_engine.backend", "naive")
-    if backend == "naive":
+    if backend == "naive" and not shared:
         problems.append(
             Problem("actor_rollout_ref.rollout.checkpoint_engine.backend", backend,
                     "'naive' only works when trainer and rollout share a process, and ours are separate pools",
-                    "Use ray_store (any device, through the Ray object store) or nccl (GPUs).")
+                    "Use ray_store (any device, through the Ray object store) or nccl (GPUs), or "
+                    "pipeline.rollout_placement=shared (rollout beside the trainer on the same GPUs).")
         )
     correction = _get(cfg, "pipeline.off_policy_correction", "tis")
     if correction in ("tis", "bypass") and _get(cfg, "actor_rollout_ref.rollout.calculate_log_probs") is False:
@@ -327,6 +381,13 @@ def apply_pipeline_settings(cfg: DictConfig) -> None:
         if pipeline.off_policy_correction != "none":
             cfg.actor_rollout_ref.rollout.calculate_log_probs = True
         ce = cfg.actor_rollout_ref.rollout.checkpoint_engine
+        if pipeline.rollout_placement == "shared":
+            # verl's colocated path: the trainer worker holds the engine's server adapter and hands it the
+            # weights through CUDA IPC; the engine never sleeps, so generation overlaps training.
+            cfg.actor_rollout_ref.hybrid_engine = True
+            cfg.actor_rollout_ref.rollout.free_cache_engine = False
+            cfg.actor_rollout_ref.rollout.enable_sleep_mode = False
+            ce.backend = "naive"
         if ce.backend == "ray_store" and not ce.get("custom_backend_module"):
             # verl imports this module in every process that builds a checkpoint engine
             ce.custom_backend_module = "verl_pipeline.workers.weight_sync"

@@ -13,14 +13,24 @@ import traceback
 import ray
 
 
+def actor_role(config):
+    """The trainer workers' role: `actor`, or `actor_rollout` when the rollout engine shares their GPUs (the
+    worker then also holds the engine's server adapter, through which it hands over weights on the device)."""
+    from verl.trainer.ppo.utils import Role
+
+    shared = config.get("pipeline", {}).get("rollout_placement", "separate") == "shared"
+    return Role.ActorRollout if shared else Role.Actor
+
+
 def build_worker_roles(config):
     """Trainer-pool roles: the actor (FSDP/FSDP2 engine worker) and, with a KL loss, a reference policy."""
     from verl.single_controller.ray import RayWorkerGroup
     from verl.trainer.ppo.utils import Role, need_reference_policy
     from verl.workers.engine_workers import ActorRolloutRefWorker
 
-    roles = {Role.Actor: ray.remote(ActorRolloutRefWorker)}
-    mapping = {Role.Actor: "trainer_pool"}
+    actor = actor_role(config)
+    roles = {actor: ray.remote(ActorRolloutRefWorker)}
+    mapping = {actor: "trainer_pool"}
     if need_reference_policy(config):
         roles[Role.RefPolicy] = ray.remote(ActorRolloutRefWorker)
         mapping[Role.RefPolicy] = "trainer_pool"

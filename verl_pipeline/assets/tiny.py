@@ -59,7 +59,13 @@ def _tokenizer_corpus() -> list[str]:
     return texts + [code] * 20
 
 
-def build_tokenizer(out_dir: Path, vocab_size: int) -> None:
+def build_tokenizer(out_dir: Path, vocab_size: int, pad_vocab_to: int | None = None) -> None:
+    """A byte-level BPE tokenizer with a ChatML template, learned from the bundled problems.
+
+    `pad_vocab_to` grows the vocabulary to exactly that many ids with filler tokens (`<f123>`) that encoding never
+    produces but decoding renders: a real-sized model (Qwen2.5's 151,936 ids) then never samples an id the
+    tokenizer does not know, which inference engines' detokenizers do not forgive.
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -74,6 +80,8 @@ def build_tokenizer(out_dir: Path, vocab_size: int) -> None:
         show_progress=False,
     )
     tok.train_from_iterator(_tokenizer_corpus(), trainer=trainer)
+    if pad_vocab_to is not None:
+        tok = _pad_vocab(tok, pad_vocab_to)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token=None,
@@ -84,6 +92,17 @@ def build_tokenizer(out_dir: Path, vocab_size: int) -> None:
     )
     fast.chat_template = CHATML_TEMPLATE
     fast.save_pretrained(out_dir)
+
+
+def _pad_vocab(tok, size: int):
+    from tokenizers import Tokenizer
+
+    spec = json.loads(tok.to_str())
+    vocab = spec["model"]["vocab"]
+    if size < len(vocab):
+        raise ValueError(f"pad_vocab_to={size} is smaller than the learned vocabulary ({len(vocab)} tokens)")
+    vocab.update({f"<f{i}>": i for i in range(len(vocab), size)})
+    return Tokenizer.from_str(json.dumps(spec))
 
 
 def build_model(out_dir: Path, spec: TinyModelSpec, vocab_size: int, eos_token_id: int, pad_token_id: int) -> None:

@@ -40,6 +40,7 @@ from verl_pipeline.pipeline import grpo_plus
 from verl_pipeline.pipeline.gate import PolicyVersionGate
 from verl_pipeline.pipeline.rollouter import RolloutBatch, Rollouter, RolloutProducerError
 from verl_pipeline.pipeline.summary import format_step_summary
+from verl_pipeline.task_runner import actor_role
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         self.processor = processor
         self.config = config
         self.pipeline = PipelineConfig.from_omegaconf(config.pipeline)
-        self.hybrid_engine = False
+        # shared placement runs the engine beside the trainer through verl's hybrid (colocated) launch
+        self.hybrid_engine = self.pipeline.rollout_placement == "shared"
         role_worker_mapping.pop(Role.Rollout, None)  # the rollout lives in standalone replicas, not a worker role
         self.role_worker_mapping = role_worker_mapping
         self.resource_pool_manager = resource_pool_manager
@@ -106,16 +108,17 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
 
     # ------------------------------------------------------------------ workers
     def _create_actor_rollout_classes(self):
-        pool = self.resource_pool_manager.get_resource_pool(Role.Actor)
-        self.resource_pool_to_cls[pool][str(Role.Actor)] = RayClassWithInitArgs(
-            cls=self.role_worker_mapping[Role.Actor], config=self.config.actor_rollout_ref, role=str(Role.Actor)
+        role = actor_role(self.config)
+        pool = self.resource_pool_manager.get_resource_pool(role)
+        self.resource_pool_to_cls[pool][str(role)] = RayClassWithInitArgs(
+            cls=self.role_worker_mapping[role], config=self.config.actor_rollout_ref, role=str(role)
         )
 
     def _init_models(self):
         if self.use_reference_policy:
             self.ref_policy_wg = self.all_wg[str(Role.RefPolicy)]
             self.ref_policy_wg.init_model()
-        self.actor_rollout_wg = self.all_wg[str(Role.Actor)]
+        self.actor_rollout_wg = self.all_wg[str(actor_role(self.config))]
         self.actor_rollout_wg.init_model()
 
     def _init_async_rollout_manager(self):
@@ -123,8 +126,13 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
 
         from verl_pipeline.pipeline.agent_loop import TimestampedAgentLoopManager
 
-        # standalone replicas on their own pool (rollout.nnodes x rollout.n_gpus_per_node)
-        self.llm_server_manager = LLMServerManager.create(config=self.config)
+        if self.pipeline.rollout_placement == "shared":
+            # the engine's processes start on the trainer workers' GPUs (verl's hybrid launch); it never sleeps,
+            # so it generates while the trainer trains, each in its own share of device memory
+            self.llm_server_manager = LLMServerManager.create(config=self.config, worker_group=self.actor_rollout_wg)
+        else:
+            # standalone replicas on their own pool (rollout.nnodes x rollout.n_gpus_per_node)
+            self.llm_server_manager = LLMServerManager.create(config=self.config)
         self.async_rollout_mode = True
         # passing the reward workers makes the agent loop score each sample as soon as it finishes
         self.async_rollout_manager = TimestampedAgentLoopManager.create(
