@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs on the lent GPU machine (see README.md here for the call sequence). Usage: bash benchmarks/gpu/device.sh PART
+#   stage        move this call's wheel batch into place (installs once a stack is complete)
+#   ours         install what is staged, build the workload, run ours-staleness1 and ours-staleness0
+#   verl         run verl-sync (stock verl.trainer.main_ppo), then the GPU-marked tests; pack the logs
+# Everything it measures lands in $OUT (results JSON lines, logs).
+set -u
+PART=${1:?stage|ours|verl}
+export KIT_HOME=/tmp/kit SITE=/tmp/site
+bash .whl/kit/install_on_device.sh verl vllm vsrv; echo "kit_rc=$?"
+[ "$PART" = stage ] && exit 0
+
+export PYTHONPATH=$SITE:$PWD VLLM_USE_FLASHINFER_SAMPLER=0 HF_HUB_OFFLINE=1 VLLM_NO_USAGE_STATS=1 PYTHONUNBUFFERED=1
+export VERL_PIPELINE_CACHE=/tmp/vpcache VERL_USE_EXTERNAL_MODULES=verl_pipeline.plugins RAY_DEDUP_LOGS=0
+# the code reward's sandbox: bubblewrap from a carried .deb (the image has none); Landlock is the fallback
+[ -x /tmp/bw/usr/bin/bwrap ] || dpkg -x .whl/deb/bubblewrap_*.deb /tmp/bw
+export PATH=/tmp/bw/usr/bin:$PATH
+# the verl.plugins entry point (stock verl.trainer.main_ppo finds our reward manager through it)
+python3 -m pip install -q --no-deps --no-build-isolation --no-index -e . 2>&1 | tail -3
+GPU_MIB=$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -1)
+# vLLM's share of the one GPU: 0.4 of an H200 (~56 GiB), less on an 80 GiB card (the trainer needs ~45 GiB)
+MEM=0.4; [ "${GPU_MIB:-0}" -lt 100000 ] && MEM=0.25
+R=$OUT/gpu-results.jsonl
+B="python3 benchmarks/gpu/one_gpu.py"
+run() { $B run --bench /tmp/vpbench --results "$R" --gpu-memory $MEM --timeout "$2" --config "$1"; pkill -9 -f -i vllm; sleep 2; }
+case $PART in
+  ours)
+    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+    $B build --out /tmp/vpbench || exit 1
+    cp /tmp/vpbench/workload.json "$OUT/"
+    run ours-staleness1 200
+    run ours-staleness0 170
+    ;;
+  verl)
+    run verl-sync 200
+    timeout 150 python3 -m pytest -q -x -p no:cacheprovider tests/gpu 2>&1 | tail -40 > "$OUT/pytest-gpu.txt"
+    cat "$OUT/pytest-gpu.txt" | tail -5
+    $B table "$R" | tee "$OUT/table.md"
+    ;;
+esac
+# logs: the runs' own, and Ray's error streams (trimmed)
+find /tmp/vpbench -name 'run.log' -o -name 'metrics.jsonl' > /tmp/logs.txt
+find /tmp/ray -name '*.err' -size +0 -size -2M 2>/dev/null | tail -40 >> /tmp/logs.txt
+tar czf "$OUT/logs-$PART.tgz" -T /tmp/logs.txt 2>/dev/null
+for f in /tmp/vpbench/*/run.log; do echo "== $f"; grep -E "Error|error:|Traceback|step:[0-9]+ " "$f" | tail -8; done
+exit 0
