@@ -351,7 +351,7 @@ def main() -> None:
     r.add_argument("--prompts", type=int, default=8)
     r.add_argument("--n", type=int, default=8)
     r.add_argument("--response-length", type=int, default=1024)
-    r.add_argument("--max-prompt", type=int, default=1024)
+    r.add_argument("--max-prompt", type=int, default=512)
     r.add_argument("--max-tokens-per-gpu", type=int, default=16384)
     r.add_argument("--gpu-memory", type=float, default=0.4)
     r.add_argument("--agent-workers", type=int, default=2)
