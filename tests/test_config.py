@@ -149,12 +149,15 @@ def test_shared_placement_refuses_what_cannot_share_a_gpu():
                    "actor_rollout_ref.rollout.gpu_memory_utilization=0.95"])
     OmegaConf.resolve(cfg)
     problems = {p.key: p for p in validate(cfg)}
-    assert "cuda" in problems["trainer.device"].fix
-    assert "vllm" in problems["actor_rollout_ref.rollout.name"].fix
     assert "null" in problems["pipeline.rollout_fraction"].fix
+    # the separate-pool checks do not apply to a shared layout; on CPU the hf engine shares the worker's slot
+    assert "actor_rollout_ref.hybrid_engine" not in problems and "actor_rollout_ref.rollout.name" not in problems
+    cfg = compose(["+recipe=smoke", "pipeline.rollout_placement=shared", "trainer.device=cuda",
+                   "actor_rollout_ref.rollout.gpu_memory_utilization=0.95"])
+    OmegaConf.resolve(cfg)
+    problems = {p.key: p for p in validate(cfg)}
+    assert "vllm" in problems["actor_rollout_ref.rollout.name"].fix
     assert problems["actor_rollout_ref.rollout.gpu_memory_utilization"].value == 0.95
-    # the separate-pool checks do not apply to a shared layout
-    assert "actor_rollout_ref.hybrid_engine" not in problems
     bad = compose(["+recipe=smoke", "pipeline.rollout_placement=colocated"])
     OmegaConf.resolve(bad)
     (problem,) = [p for p in validate(bad) if p.key == "pipeline.rollout_placement"]

@@ -51,8 +51,8 @@ class PipelineConfig:
     rollout_placement: str = "separate"
     """Where the rollout engine runs. `separate` (default): replicas on a pool of their own
     (actor_rollout_ref.rollout.{nnodes,n_gpus_per_node}); weights cross pools through the checkpoint engine.
-    `shared`: one GPU (or node) serves both pools: the rollout engine runs as its own processes (vLLM/SGLang) on the
-    trainer pool's GPUs, beside the trainer workers, each with its own memory (the engine takes
+    `shared`: one GPU (or node) serves both pools: the engine runs as processes of its own (vLLM/SGLang; `hf` on
+    CPU) beside the trainer workers, each with its own memory (the engine takes
     actor_rollout_ref.rollout.gpu_memory_utilization, the trainer the rest), generating while the trainer trains;
     weights move on the device through verl's colocated path (CUDA IPC). Sets hybrid_engine=true,
     rollout.free_cache_engine=false, rollout.enable_sleep_mode=false and checkpoint_engine.backend=naive."""
@@ -176,18 +176,15 @@ def _pool_sizes(cfg: DictConfig) -> tuple[int, int, int]:
 
 
 def _check_shared_placement(cfg: DictConfig, device: str, rollout_name: str) -> list[Problem]:
-    """`pipeline.rollout_placement=shared`: an engine in its own processes on the trainer's GPUs."""
+    """`pipeline.rollout_placement=shared`: an engine in its own processes on the trainer's GPUs (or CPU slots)."""
     problems = []
-    if device != "cuda":
-        problems.append(
-            Problem("trainer.device", device, "pipeline.rollout_placement=shared splits GPU memory between processes",
-                    "Use trainer.device=cuda, or pipeline.rollout_placement=separate on CPU.")
-        )
-    if rollout_name not in ROLLOUTS_FOR_SHARED_GPUS:
+    engines = ROLLOUTS_WITH_CPU_SUPPORT if device == "cpu" else ROLLOUTS_FOR_SHARED_GPUS
+    if rollout_name not in engines:
         problems.append(
             Problem("actor_rollout_ref.rollout.name", rollout_name,
-                    "pipeline.rollout_placement=shared needs an engine that runs in processes of its own",
-                    f"Use one of {', '.join(ROLLOUTS_FOR_SHARED_GPUS)}.")
+                    f"pipeline.rollout_placement=shared on trainer.device={device} needs an engine that runs in "
+                    "processes of its own beside the trainer workers",
+                    f"Use one of {', '.join(engines)}.")
         )
     fraction = _get(cfg, "pipeline.rollout_fraction")
     if fraction is not None:
@@ -196,7 +193,7 @@ def _check_shared_placement(cfg: DictConfig, device: str, rollout_name: str) -> 
                     "Set pipeline.rollout_fraction=null with pipeline.rollout_placement=shared.")
         )
     memory = _get(cfg, "actor_rollout_ref.rollout.gpu_memory_utilization")
-    if isinstance(memory, bool) or not isinstance(memory, (int, float)) or not 0.05 <= memory <= 0.8:
+    if device != "cpu" and (isinstance(memory, bool) or not isinstance(memory, (int, float)) or not 0.05 <= memory <= 0.8):
         problems.append(
             Problem("actor_rollout_ref.rollout.gpu_memory_utilization", memory,
                     "with a shared GPU this is the engine's share of device memory; the trainer needs the rest",
@@ -317,7 +314,9 @@ def validate(cfg: DictConfig) -> list[Problem]:
                 )
     if device == "cpu" and not address:
         num_gpus = _get(cfg, "ray_kwargs.ray_init.num_gpus")
-        needed = nnodes * (trainer_per_node + rollout_per_node) if _is_int(rollout_per_node) else None
+        # a shared placement runs the engine beside each trainer worker, in no slot of its own
+        rollout_slots = 0 if shared else rollout_per_node
+        needed = nnodes * (trainer_per_node + rollout_slots) if _is_int(rollout_slots) else None
         if needed is not None and (not _is_int(num_gpus) or num_gpus < needed):
             problems.append(
                 Problem("ray_kwargs.ray_init.num_gpus", num_gpus,
