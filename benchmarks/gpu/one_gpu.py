@@ -323,15 +323,15 @@ def table(results: Path) -> str:
     head = ("| config | step s | gen s | train s | reward tail s | weight sync s | gen tok/s | train tok/s | "
             "steps | speed-up vs ours-staleness0 | vs verl-sync |\n|" + " --- |" * 11)
     lines = [head]
-    for r in rows:
-        def ratio(other: str) -> str:
-            o = base.get(other)
-            return f"{o['step_s'] / r['step_s']:.2f}x" if o and o.get("step_s") and r.get("step_s") else "-"
+    def ratio(r: dict, other: str) -> str:
+        o = base.get(other)
+        return f"{o['step_s'] / r['step_s']:.2f}x" if o and o.get("step_s") and r.get("step_s") else "-"
 
+    for r in rows:
         lines.append(
             f"| {r['config']} | {r['step_s']} | {r['gen_s']} | {r['train_s']} | {r['reward_tail_s']} | "
             f"{r['update_weights_s']} | {r['gen_tokens_per_s']} | {r['train_tokens_per_s']} | "
-            f"{r['steps_averaged']} | {ratio('ours-staleness0')} | {ratio('verl-sync')} |"
+            f"{r['steps_averaged']} | {ratio(r, 'ours-staleness0')} | {ratio(r, 'verl-sync')} |"
         )
     return "\n".join(lines)
 
