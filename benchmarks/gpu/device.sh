@@ -26,8 +26,9 @@ GPU_MIB=$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | he
 MEM=0.4; [ "${GPU_MIB:-0}" -lt 100000 ] && MEM=0.25
 R=$OUT/gpu-results.jsonl
 B="python3 benchmarks/gpu/one_gpu.py"
-# EAGER=1: vLLM without torch.compile and CUDA graphs (starts ~1-2 min sooner, decodes several times slower)
-EXTRA=""; [ "${EAGER:-0}" = 1 ] && EXTRA="--eager"
+# GRAPHS=compiled (verl's default: torch.compile + CUDA graphs, the slowest start), decode (CUDA graphs for
+# decode batches without torch.compile: a fast start and fast decoding), none (eager: slow decoding)
+EXTRA="--graphs ${GRAPHS:-compiled}"
 STEPS=${STEPS:-6}; WARMUP=${WARMUP:-2}
 run() {
   $B run --bench /tmp/vpbench --results "$R" --gpu-memory $MEM --timeout "$2" --config "$1" \

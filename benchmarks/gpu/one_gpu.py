@@ -147,7 +147,7 @@ def common_overrides(info: dict, work: Path, args) -> list[str]:
         "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
         "actor_rollout_ref.rollout.ignore_eos=true",
         "actor_rollout_ref.rollout.calculate_log_probs=true",
-        f"actor_rollout_ref.rollout.enforce_eager={str(args.eager).lower()}",
+        *_graph_overrides(args.graphs),
         f"actor_rollout_ref.rollout.max_model_len={args.max_prompt + args.response_length}",
         f"actor_rollout_ref.rollout.agent.num_workers={args.agent_workers}",
         # every sequence of a step decodes at once; capturing only the batch sizes that occur keeps start-up short
@@ -173,6 +173,21 @@ def common_overrides(info: dict, work: Path, args) -> list[str]:
         "trainer.project_name=vp_gpu_bench",
         f"trainer.experiment_name={args.config}",
     ]
+
+
+GRAPHS = {
+    # verl's default: torch.compile (Inductor) + piecewise and full CUDA graphs; the slowest start
+    "compiled": ["actor_rollout_ref.rollout.enforce_eager=false"],
+    # no torch.compile, full CUDA graphs for decode batches only: starts almost as fast as eager, decodes fast
+    "decode": ["actor_rollout_ref.rollout.enforce_eager=false",
+               """+actor_rollout_ref.rollout.engine_kwargs.vllm.compilation_config='{"mode": 0, "cudagraph_mode": "FULL_DECODE_ONLY"}'"""],
+    # eager PyTorch: the fastest start, the slowest decode
+    "none": ["actor_rollout_ref.rollout.enforce_eager=true"],
+}
+
+
+def _graph_overrides(graphs: str) -> list[str]:
+    return GRAPHS[graphs]
 
 
 def _capture_sizes(max_seqs: int) -> list[int]:
@@ -297,7 +312,7 @@ def summarize(config: str, steps: list[dict], info: dict, args) -> dict:
         "steps_averaged": len(measured),
         "steps_total": len(steps),
         "workload": {"prompts": args.prompts, "n": args.n, "response_tokens": args.response_length,
-                     "gpu_memory_utilization": args.gpu_memory, "enforce_eager": args.eager},
+                     "gpu_memory_utilization": args.gpu_memory, "vllm_graphs": args.graphs},
         "weight_sync_floor_s": (round(info["weight_bytes_bf16"] / (info["copy_gb_per_s"] * 1e9), 4)
                                 if info.get("copy_gb_per_s") else None),
         "trainer_idle_s": mean("pipeline/trainer_idle_s"),
@@ -355,7 +370,8 @@ def main() -> None:
     r.add_argument("--max-tokens-per-gpu", type=int, default=16384)
     r.add_argument("--gpu-memory", type=float, default=0.4)
     r.add_argument("--agent-workers", type=int, default=2)
-    r.add_argument("--eager", action="store_true", help="vLLM without CUDA graphs (faster start, slower decode)")
+    r.add_argument("--graphs", choices=sorted(GRAPHS), default="compiled",
+                   help="vLLM execution: compiled (verl's default), decode (CUDA graphs without torch.compile), none")
     r.add_argument("--timeout", type=int, default=300)
     t = sub.add_parser("table")
     t.add_argument("results")
