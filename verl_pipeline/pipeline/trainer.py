@@ -72,7 +72,8 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         self.pipeline = PipelineConfig.from_omegaconf(config.pipeline)
         # shared placement runs the engine beside the trainer through verl's hybrid (colocated) launch
         self.hybrid_engine = self.pipeline.rollout_placement == "shared"
-        role_worker_mapping.pop(Role.Rollout, None)  # the rollout lives in standalone replicas, not a worker role
+        # the rollout lives in replicas (on its own pool, or beside the trainer workers), never in a role of its own
+        role_worker_mapping.pop(Role.Rollout, None)
         self.role_worker_mapping = role_worker_mapping
         self.resource_pool_manager = resource_pool_manager
         self.use_reference_policy = need_reference_policy(config)
@@ -142,7 +143,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         )
 
     def placement(self) -> dict[str, list[str]]:
-        """Ray node ids of the trainer workers and of the rollout servers (they sit on separate pools)."""
+        """Ray node ids of the trainer workers and of the rollout servers (the same nodes when placement is shared)."""
         import ray
 
         def node_of(actor):
