@@ -41,6 +41,15 @@ def test_failed_test_is_the_first_failure_in_run_order():
     assert (out["verdict"], out["failed_test"], out["tests_run"], out["score"]) == ("WA", 2, 3, 0.0)
 
 
+def test_a_failure_at_the_last_of_15_tests_scores_zero():
+    # verl's prime_code, as verl calls it (continuous=True), re-checks only the first 10 tests of a
+    # failed program and scores one that fails only later 1.0; every selected test counts here
+    tests = doubling_tests(15)
+    tests["outputs"][14] = "999\n"
+    out = compute_score("taco", DOUBLE, tests)
+    assert (out["verdict"], out["failed_test"], out["tests_run"], out["score"]) == ("WA", 14, 15, 0.0)
+
+
 def test_at_most_15_longest_tests_by_default():
     out = compute_score("taco", DOUBLE, doubling_tests(20))
     assert (out["tests_run"], out["tests_total"]) == (15, 15)
