@@ -9,7 +9,8 @@ Runs the A+B program N times in one process per test, three ways, in this one ru
 * ``bare fork+run``: the same, and the child runs the program (stdin from a pipe, stdout to
   /dev/null): a fork-per-test judge with no isolation, no limits, no protocol;
 * ``sandbox``: our warm sandbox (``verl_pipeline.reward.sandbox``), split into the grader thread, the
-  zygote and the test children (CPU of the children from ``wait4``, of the zygote from /proc).
+  zygote and the test children (CPU of the children from ``wait4``; the zygote's is what the
+  sandbox's process tree used beyond that).
 
 CPU per test is what counts on a 2-core reward worker (wall time moves with other load). The gap
 between the last two is what isolation and the grader protocol cost; the first is out of reach of
@@ -23,6 +24,9 @@ import os
 import subprocess
 import sys
 import time
+
+# this directory is on sys.path when the script runs
+from reward_throughput import descendants_cpu
 
 PROGRAM = "a, b = map(int, input().split())\nprint(a + b)\n"
 # The modules our zygote has imported when it forks (runner.py and its preloads), so the bare
@@ -66,30 +70,6 @@ def bare(mode: str, tests: int) -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
-def _process_cpu(pid: int) -> float:
-    """CPU seconds of ``pid`` itself (not the children it reaped)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _zygote_pid(sandbox_proc_pid: int) -> int:
-    """The runner process: the sandbox's own process (no bubblewrap), or the deepest of its descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    pid = sandbox_proc_pid
-    while children.get(pid):  # bwrap -> bwrap (pid 1 of the namespace) -> runner
-        pid = children[pid][0]
-    return pid
-
-
 def sandboxed(tests: int, layer: str) -> tuple[float, float, float]:
     """(grader thread, zygote, test children) CPU ms per test in our sandbox."""
     from verl_pipeline.reward import sandbox
@@ -100,11 +80,11 @@ def sandboxed(tests: int, layer: str) -> tuple[float, float, float]:
         sb.load(PROGRAM, "stdio", None, limits)
         for i in range(50):  # warm-up
             sb.run(b"1 2\n", limits)
-        zygote = _zygote_pid(sb.proc.pid)
-        grader0, zygote0, children = time.thread_time(), _process_cpu(zygote), 0.0
+        grader0, tree0, children = time.thread_time(), descendants_cpu(), 0.0
         for i in range(tests):
             children += sb.run(b"%d %d\n" % (i, i), limits).cpu_s
-        grader, zygote_cpu = time.thread_time() - grader0, _process_cpu(zygote) - zygote0
+        grader = time.thread_time() - grader0
+        zygote_cpu = descendants_cpu() - tree0 - children  # the tree counts the children the zygote reaped
     finally:
         sb.close()
     return grader / tests * 1e3, zygote_cpu / tests * 1e3, children / tests * 1e3

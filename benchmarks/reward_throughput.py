@@ -70,7 +70,7 @@ def real(repeat: int) -> list[tuple[str, dict]]:
     return jobs * repeat
 
 
-def _descendants_cpu() -> float:
+def descendants_cpu() -> float:
     """CPU seconds of every live descendant of this process, including what each has reaped.
 
     Our sandboxes run under bubblewrap's pid namespace, whose CPU never reaches this process's
@@ -95,7 +95,7 @@ def _descendants_cpu() -> float:
 
 def _cpu() -> float:
     own, reaped = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime + _descendants_cpu()
+    return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime + descendants_cpu()
 
 
 def run_ours(jobs, workers: int, isolation: str | None) -> tuple[int, float, float, int]:
@@ -171,7 +171,7 @@ def main() -> None:
                 rates[harness].append(len(jobs) / seconds)
                 cpu_rates[harness].append(len(jobs) / cpu)
                 accepted[harness], tests_per_round[harness] = ok, tests
-        every_test_run = all(ok == len(jobs) for ok in accepted.values())
+        every_test_run = all(ok == len(jobs) for ok in accepted.values())  # all accepted: all tests ran
         for harness in harnesses:
             rate, cpu_rate = statistics.median(rates[harness]), statistics.median(cpu_rates[harness])
             per_problem = tests_per_round[harness] / len(jobs)
