@@ -19,6 +19,9 @@ from verl_pipeline.reward.compare import compare_result, compare_stdout, values_
         (b"007\n", "7\n"),  # integers by value
         (b"-0\n", "0\n"),
         (b"2\n", "2.0\n"),  # an integer may stand for a decimal value
+        (b"2.0000000000\n", "2\n"),  # and a decimal for an integer, when equal in value exactly
+        (b"1e3\n", "1000\n"),
+        (b"123456789012345678901234567890.000\n", "123456789012345678901234567890\n"),
         (b"123456789012345678901234567890\n", "123456789012345678901234567890\n"),
     ],
 )
@@ -32,7 +35,9 @@ def test_stdout_matches(got, want):
         (b"4\n", "3\n"),
         (b"-100000\n", "-100001\n"),  # prime_code's np.allclose accepts this one
         (b"123456789012345678901234567891\n", "123456789012345678901234567890\n"),  # no float rounding
-        (b"3.0\n", "3\n"),  # integers are exact: a float is not an integer answer
+        (b"3.0000001\n", "3\n"),  # an integer answer is that integer exactly, not within 1e-6
+        (b"1000000000000.0\n", "1000000000001\n"),  # in value, with no float rounding
+        (b"NO\n", "YES\n"),  # same token count, different word (rLLM's TACO comparator passes it)
         (b"1 2\n", "1\n2\n"),  # line count
         (b"1\n2\n", "1 2\n"),
         (b"nan\n", "0.5\n"),

@@ -133,7 +133,8 @@ def test_leetcode_checks_we_cannot_judge_outside_the_sandbox_are_bad(check, reas
         ("taco", {"inputs": ["1"], "outputs": []}, "1 inputs but 0 outputs"),
         ("taco", {"inputs": "1", "outputs": "1"}, "must both be lists"),
         ("taco", {"inputs": [], "outputs": []}, "no tests"),
-        ("taco", {"inputs": [None], "outputs": ["1"]}, "input must be a string"),
+        ("taco", {"inputs": [{"a": 1}], "outputs": ["1"]}, "input must be a string"),
+        ("taco", {"inputs": [""], "outputs": [None]}, "output must be a string"),  # never optional
         ("codeforces", [{"input": "1"}], "lacks 'input' or 'output'"),
         ("codeforces", ["1"], "not a dict"),
         ("codeforces", 42, "must be a list"),

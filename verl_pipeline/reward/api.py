@@ -13,6 +13,8 @@ sandbox itself failed (logged; score 0).
 Options, from keyword arguments or else from ``extra_info`` (keyword arguments win; the data
 source sets the defaults): ``time_limit_s`` per test (LiveCodeBench 6, others 12),
 ``memory_limit_mb`` (2048, address space per test process), ``max_tests`` (15; 0 or None = all),
+``rules`` (``deepcoder``: the training reward, DeepCoder's semantics with their holes closed;
+``livecodebench``: LiveCodeBench's official grader's verdicts; see ``RULES`` and docs/reward.md),
 ``float_tol`` (1e-6; 0 = exact), ``output_limit_mb`` (16), ``isolation`` (auto, bwrap, landlock,
 none), ``reuse_sandbox`` (True). Unknown keyword arguments are ignored (verl passes its own).
 
@@ -38,6 +40,24 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_MB = 2048
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How a rule set differs; both run in the same sandbox with the same protections."""
+
+    recursion_limit: int | None  # sys.setrecursionlimit in each test process; None: Python's 1000
+    exit_is_success: bool  # SystemExit with any code counts as a normal end (output so far judged)
+    decimal_exact: bool  # stdout by exact Decimal, results by Python ==; else compare.py's typed rules
+
+
+RULES = {
+    "deepcoder": Rules(recursion_limit=None, exit_is_success=False, decimal_exact=False),
+    # lcb_runner/evaluation/testing_util.py: sys.setrecursionlimit(50000) in its prelude, SystemExit
+    # swallowed around the program, Decimal lines for stdout, == for call-based results
+    "livecodebench": Rules(recursion_limit=50_000, exit_is_success=True, decimal_exact=True),
+}
+DEFAULT_RULES = "deepcoder"
 
 
 @dataclass
@@ -77,6 +97,7 @@ class Options:
     output_limit_mb: int
     isolation: str | None
     reuse_sandbox: bool
+    rules: str = DEFAULT_RULES
 
 
 def _option(name: str, kwargs: dict, extra: dict, default: Any, convert, check, allow_none: bool = False) -> Any:
@@ -110,6 +131,7 @@ def parse_options(source: str, extra_info: dict | None, kwargs: dict) -> Options
         output_limit_mb=_option("output_limit_mb", kwargs, extra, 16, int, lambda v: 1 <= v <= 1024),
         isolation=kwargs.get("isolation"),
         reuse_sandbox=bool(kwargs.get("reuse_sandbox", True)),
+        rules=_option("rules", kwargs, extra, DEFAULT_RULES, str, RULES.__contains__),
     )
 
 
@@ -151,7 +173,9 @@ def judge(data_source: str, solution_str: str, ground_truth: Any, extra_info: di
 
 def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: list[int], opts: Options, layer: str) -> None:
     limits = sandbox.Limits(opts.time_limit_s, opts.memory_limit_mb, opts.output_limit_mb)
-    with sandbox.program(code, problem.mode, problem.fn_name, limits, layer, opts.reuse_sandbox) as prog:
+    rules = RULES[opts.rules]
+    with sandbox.program(code, problem.mode, problem.fn_name, limits, layer, opts.reuse_sandbox,
+                         rules.recursion_limit, rules.exit_is_success) as prog:
         if prog.load_error is not None:
             verdict.verdict, verdict.reason = "CE", prog.load_error[:300]
             return
@@ -159,7 +183,7 @@ def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: 
             test = problem.tests[test_index]
             result = prog.run(test.payload())
             verdict.tests_run += 1
-            failure = test_failure(result, test, limits, opts.float_tol)
+            failure = test_failure(result, test, limits, opts.float_tol, rules)
             if failure is not None:
                 verdict.verdict, reason = failure
                 verdict.failed_test = run_index
@@ -167,7 +191,8 @@ def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: 
                 return
 
 
-def test_failure(result: sandbox.RunResult, test: Test, limits: sandbox.Limits, tol: float) -> tuple[str, str] | None:
+def test_failure(result: sandbox.RunResult, test: Test, limits: sandbox.Limits, tol: float,
+                 rules: Rules = RULES[DEFAULT_RULES]) -> tuple[str, str] | None:
     """(verdict, reason) for a failed test, None if it passed."""
     limit = limits.time_s
     cpu_killed = result.signal in (signal.SIGXCPU, signal.SIGKILL) and result.cpu_s >= limit
@@ -181,10 +206,13 @@ def test_failure(result: sandbox.RunResult, test: Test, limits: sandbox.Limits, 
     if result.exit != 0:
         if last[0].startswith("MemoryError"):
             return "MLE", f"out of memory ({limits.memory_mb} MiB)"
-        if result.exit == sandbox.runner.SETUP_FAILED and "sandbox set-up failed" in result.stderr:
-            raise sandbox.SandboxError(result.stderr.strip()[-300:])
         return "RE", f"exit code {result.exit}: {last[0][:200]}".rstrip(": ")
-    if test.kind == "stdio":
+    if rules.decimal_exact:
+        if test.kind == "stdio":
+            reason = compare.compare_stdout_lcb(result.output, test.expected)
+        else:
+            reason = compare.compare_result_lcb(result.output, test.expected)
+    elif test.kind == "stdio":
         reason = compare.compare_stdout(result.output, test.expected, tol)
     else:
         reason = compare.compare_result(result.output, test.expected, test.alternatives, tol)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .runner import UNUSABLE  # what the sandbox sends for a returned value that has no JSON form
@@ -60,7 +61,11 @@ def _token_matches(got: str, want: str, tol: float) -> bool:
     if got == want:
         return True
     if _INT.match(want):
-        return bool(_INT.match(got)) and _same_int(got, want)
+        if _INT.match(got):
+            return _same_int(got, want)
+        # "2.0000000000" or "1e3" for 2 or 1000: the same value exactly, in decimal (no float, so
+        # 1000000000000.0 never passes for 1000000000001)
+        return bool(_DECIMAL.match(got)) and Decimal(got) == Decimal(want)
     if _DECIMAL.match(want) and _DECIMAL.match(got):
         return _close(float(got), float(want), tol)
     return False
@@ -84,6 +89,54 @@ def compare_stdout(output: bytes, expected: str, tol: float = DEFAULT_TOL) -> st
         ):
             return f"line {n}: expected {_short(want)}, got {_short(got)}"
     return None
+
+
+def _decimals(line: str) -> list[Decimal] | None:
+    try:
+        return [Decimal(token) for token in line.split()]
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def compare_stdout_lcb(output: bytes, expected: str) -> str | None:
+    """LiveCodeBench's official stdout rule: stripped text, stripped lines, equal line counts; each
+    line identical, or its whitespace-separated tokens all Decimals equal to the expected ones
+    (exact: ``0.30000000000000004`` is not ``0.3``; ``5.0`` is ``5``; ``inf`` is ``Infinity``)."""
+    try:
+        text = output.decode("utf-8")
+    except UnicodeDecodeError:
+        return "output is not valid UTF-8"
+    got_lines = [line.strip() for line in text.strip().split("\n")]
+    want_lines = [line.strip() for line in expected.strip().split("\n")]
+    if len(got_lines) != len(want_lines):
+        return f"expected {len(want_lines)} lines, got {len(got_lines)}"
+    for n, (got, want) in enumerate(zip(got_lines, want_lines), 1):
+        if got == want:
+            continue
+        got_d, want_d = _decimals(got), _decimals(want)
+        if got_d is None or want_d is None or got_d != want_d:
+            return f"line {n}: expected {_short(want)}, got {_short(got)}"
+    return None
+
+
+def compare_result_lcb(result: bytes, expected: Any) -> str | None:
+    """LiveCodeBench's call-based rule: Python ``==`` between the returned value and the expected
+    JSON (``True == 1``, ``2.0 == 2``; floats exact). Our returned value arrives as JSON too, so a
+    tuple has already become a list (LiveCodeBench converts only a top-level tuple)."""
+    if not result:
+        return "the function returned nothing (the process ended before returning)"
+    try:
+        got = json.loads(result, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as e:
+        return f"result is not valid JSON: {str(e)[:60]}"
+    if isinstance(got, dict) and set(got) == {UNUSABLE}:
+        return f"unusable return value: {got[UNUSABLE]}"
+    try:
+        if got == expected:
+            return None
+    except RecursionError:
+        return "result is nested too deeply"
+    return f"expected {_short(expected)}, got {_short(got)}"
 
 
 def _reject_constant(name: str) -> Any:

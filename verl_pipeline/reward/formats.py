@@ -192,6 +192,12 @@ def _text(x: Any, what: str) -> str:
     raise BadTests(f"{what} must be a string, got {_kind(x)}")
 
 
+def _stdin(x: Any, what: str) -> str:
+    """A test's input; ``None`` is no input (as verl's sandbox_fusion reads it). An output is never
+    optional: a missing expected output would let any program pass."""
+    return "" if x is None else _text(x, what)
+
+
 def _test_list(raw: list, extra: dict) -> tuple[list[Test], str | None]:
     tests: list[Test] = []
     fn_name = _fn_name(extra)
@@ -202,7 +208,7 @@ def _test_list(raw: list, extra: dict) -> tuple[list[Test], str | None]:
             raise BadTests(f"test {i} lacks 'input' or 'output' (keys: {sorted(t)[:6]})")
         kind = str(t.get("testtype", t.get("type", "stdin"))).lower()
         if kind in ("stdin", "stdin_stdout", "stdio"):
-            tests.append(Test("stdio", _text(t["output"], f"test {i} output"), stdin=_text(t["input"], f"test {i} input")))
+            tests.append(Test("stdio", _text(t["output"], f"test {i} output"), stdin=_stdin(t["input"], f"test {i} input")))
         elif kind == "functional":  # LiveCodeBench: one JSON argument per line, JSON output
             fn_name = fn_name or _fn_name(_metadata(t)) or _fn_name(t)
             args = _json_lines(t["input"], i)
@@ -291,7 +297,7 @@ def _taco(raw: dict) -> tuple[list[Test], str | None]:
     if fn_name:
         return [_taco_call(x, y, i) for i, (x, y) in enumerate(zip(inputs, outputs))], fn_name.strip()
     tests = [
-        Test("stdio", _text(y, f"test {i} output"), stdin=_text(x, f"test {i} input"))
+        Test("stdio", _text(y, f"test {i} output"), stdin=_stdin(x, f"test {i} input"))
         for i, (x, y) in enumerate(zip(inputs, outputs))
     ]
     return tests, None

@@ -43,9 +43,9 @@ import time
 # frame = <u32 header length><u64 blob length><header JSON><blob>
 FRAME = struct.Struct("<IQ")
 # reply to a run: exit code (-1: signalled), signal (0: none), timed out, output over the cap,
-# /tmp could not be emptied, wall s, cpu s, max RSS KiB, stdout bytes, result bytes; then the
+# /tmp could not be emptied, the child's set-up failed (before any untrusted code), wall s, cpu s, max RSS KiB, stdout bytes, result bytes; then the
 # stderr tail (the rest of the header) and, as the blob, stdout or the result JSON
-RUN_REPLY = struct.Struct("<ciiBBBddqQQ")  # starts with b"R": an error reply is JSON ("{")
+RUN_REPLY = struct.Struct("<ciiBBBBddqQQ")  # starts with b"R": an error reply is JSON ("{")
 # the test process's stdin, stdout, stderr and result (JSON) are these fds, in the zygote too
 TEST_FDS = ("stdin", "stdout", "stderr", "result")
 # the main-thread stack the children may grow into; fixed when the interpreter is exec'd
@@ -56,8 +56,11 @@ STDERR_TAIL = 2048
 MAX_NODES = 1_000_000
 # the result the grader gets when the returned value has no JSON form (NaN, a custom object...)
 UNUSABLE = "$unusable"
-# exit code of a child whose sandbox set-up failed (before any untrusted code ran)
+# exit code of a child whose sandbox set-up failed (before any untrusted code ran). Only a hint in
+# the logs: the verdict comes from SETUP_FD, which a program cannot write (see Zygote._child).
 SETUP_FAILED = 121
+# in a child, the write end of a pipe to the zygote: one byte once set-up is complete, then closed
+SETUP_FD = len(TEST_FDS)
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -187,24 +190,15 @@ def from_wire(x):
 
 # What call-based programs (LiveCodeBench/LeetCode/TACO functional) may use without importing,
 # as in LiveCodeBench's harness; the last star import restores builtins that others shadow (pow).
-CALL_PRELUDE = """\
-from string import *
-from re import *
-from datetime import *
-from collections import *
-from heapq import *
-from bisect import *
-from copy import *
-from math import *
-from random import *
-from statistics import *
-from itertools import *
-from functools import *
-from typing import *
-from builtins import *
-import string, re, datetime, collections, heapq, bisect, copy, math, random, statistics
-import itertools, functools, operator, typing, sys, json
-"""
+# -- the names every program starts with ------------------------------------------------------------
+# LiveCodeBench's grader and DeepCoder's (rLLM's) reward run every program, stdin or call-based, after
+# these star imports, in this order: a later module's name wins (``sub`` is ``operator.sub``, not
+# ``re.sub``; ``pow`` and ``compile`` are the builtins again after ``from builtins import *``).
+# Only standard-library modules any program may import itself: the prelude adds names, no access.
+PRELUDE_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math",
+                   "random", "statistics", "itertools", "functools", "operator", "io", "sys", "json",
+                   "builtins", "typing")
+PRELUDE = "".join(f"from {m} import *\n" for m in PRELUDE_MODULES) + "import " + ", ".join(PRELUDE_MODULES) + "\n"
 
 
 class _Quitter:
@@ -345,6 +339,13 @@ class Zygote:
                              c.c_ulong(c.addressof(self.child_prog)), c.c_ulong(0), c.c_ulong(0))
         self.code = None
         self.call_globals = None
+        self.prelude = None
+        # the set-up channel: children inherit the write end as SETUP_FD; the read end is closed in them
+        setup_r, setup_w = os.pipe()
+        self.setup_r = fcntl.fcntl(setup_r, fcntl.F_DUPFD_CLOEXEC, 10)  # out of SETUP_FD's way
+        os.close(setup_r)
+        _move_fd(setup_w, SETUP_FD)
+        os.set_blocking(self.setup_r, False)
 
     # ---- one program ----
     def load(self, header, blob):
@@ -355,12 +356,19 @@ class Zygote:
         self.fn_name = header.get("fn_name")
         self.fsize = header["limits"]["fsize"]
         self.timeout = float(header["timeout"])
+        self.recursion_limit = int(header.get("recursion_limit") or sys.getrecursionlimit())
+        # LiveCodeBench's grader swallows SystemExit: the output so far is the answer, whatever the code
+        self.exit_is_success = bool(header.get("exit_is_success"))
         memory, cpu = header["limits"]["as"], int(self.timeout) + 1
-        # NOFILE, STACK and CORE are the same for every program and were set in main()
+        nofile_hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        nofile = header["limits"]["nofile"]
+        nofile = nofile if nofile_hard == resource.RLIM_INFINITY else min(nofile, nofile_hard)
+        # STACK and CORE are the same for every program and were set in main()
         self.rlimits = (
             (resource.RLIMIT_AS, (memory, memory)),
             (resource.RLIMIT_CPU, (cpu, cpu + 1)),  # a backstop: the wall-clock deadline comes first
             (resource.RLIMIT_FSIZE, (self.fsize, self.fsize)),
+            (resource.RLIMIT_NOFILE, (nofile, nofile)),
         )
         source = blob.decode("utf-8", "surrogatepass")  # as the grader encoded it
         # A hostile source could make the compiler allocate without bound; the grader's own
@@ -373,9 +381,12 @@ class Zygote:
             return {"ok": False, "error": f"{type(e).__name__}: {e}"}
         finally:
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        if self.prelude is None:
+            # run once here, inside the sandbox, so that no child pays for it; a child gets a copy
+            self.prelude = {"__builtins__": builtins}
+            exec(PRELUDE, self.prelude)  # noqa: S102 - our own constant prelude
         if self.mode == "call" and self.call_globals is None:
-            g = {"__name__": "solution", "__builtins__": builtins}
-            exec(CALL_PRELUDE, g)  # noqa: S102 - our own constant prelude
+            g = dict(self.prelude, __name__="solution")
             g.update(
                 ListNode=ListNode,
                 TreeNode=TreeNode,
@@ -402,13 +413,21 @@ class Zygote:
             while view:
                 view = view[os.write(0, view) :]
             os.lseek(0, 0, os.SEEK_SET)
+        try:
+            os.read(self.setup_r, 64)  # drop a byte a child of an earlier run left
+        except BlockingIOError:
+            pass
         start = time.monotonic()
         pid = os.fork()
         if pid == 0:
             self._child(args)  # never returns
         timed_out, status, rusage = self._wait(pid, start + self.timeout)
         wall = time.monotonic() - start
-        return self._report(timed_out, status, rusage, wall)
+        try:
+            setup_failed = not os.read(self.setup_r, 1)
+        except BlockingIOError:
+            setup_failed = True  # killed or failed before its set-up was complete
+        return self._report(timed_out, status, rusage, wall, setup_failed and not timed_out)
 
     def _wait(self, pid, deadline):
         """Reap ``pid``; SIGKILL it first if it is still running at ``deadline``.
@@ -426,7 +445,7 @@ class Zygote:
             if reaped:
                 return False, status, rusage
 
-    def _report(self, timed_out, status, rusage, wall):
+    def _report(self, timed_out, status, rusage, wall, setup_failed):
         seek_end = os.SEEK_END  # sizes by lseek: no stat_result objects in the hot path
         out_size, err_size, res_size = os.lseek(1, 0, seek_end), os.lseek(2, 0, seek_end), os.lseek(3, 0, seek_end)
         ole = out_size >= self.fsize or res_size >= self.fsize
@@ -437,6 +456,7 @@ class Zygote:
             timed_out,
             ole,
             not self._wipe(),
+            setup_failed,
             wall,
             rusage.ru_utime + rusage.ru_stime,
             rusage.ru_maxrss,
@@ -462,7 +482,7 @@ class Zygote:
         # Runs once per test in a fresh copy of the zygote, where each Python object touched costs a
         # copy-on-write fault: the work is precomputed in load() and kept minimal.
         try:
-            os.closerange(len(TEST_FDS), 1 << 20)  # the control channel above all
+            os.closerange(SETUP_FD + 1, 1 << 20)  # the control channel above all
             for res, value in self.rlimits:
                 resource.setrlimit(res, value)
             # SIGCHLD stays blocked (inherited): harmless in a process that cannot have children, and
@@ -471,12 +491,18 @@ class Zygote:
             for index in self.pid_words:
                 self.child_words[index] = pid
             self.kernel.seccomp_filter(*self.seccomp_args)  # no_new_privs is inherited
+            sys.setrecursionlimit(self.recursion_limit)
+            # the zygote reads this byte as "set-up done": closed before the program runs, so an
+            # exit code or a stderr text is all a program can fake, and the grader ignores both
+            os.write(SETUP_FD, b"k")
+            os.close(SETUP_FD)
         except BaseException as e:  # noqa: BLE001 - nothing untrusted has run yet; fail closed
             try:
                 os.write(2, f"sandbox set-up failed: {e!r}\n".encode())
             finally:
                 os._exit(SETUP_FAILED)
-        _run_untrusted(self.code, self.mode, self.fn_name, self.call_globals, args)
+        _run_untrusted(self.code, self.mode, self.fn_name, self.call_globals if self.mode == "call" else self.prelude, args,
+                       self.exit_is_success)
 
     def serve(self):
         while True:
@@ -501,7 +527,7 @@ class Zygote:
                 send(self.ctl_out, {"error": f"runner failed: {e!r} at line {where.lineno}"})
 
 
-def _run_untrusted(code, mode, fn_name, call_globals, args):
+def _run_untrusted(code, mode, fn_name, prelude, args, exit_is_success=False):
     """Run the program like ``python solution.py`` would, then leave with its exit status."""
     _exit, _flush_all, _excepthook = os._exit, _flush_std, sys.excepthook
     rc = 0
@@ -509,13 +535,13 @@ def _run_untrusted(code, mode, fn_name, call_globals, args):
         try:
             if mode == "stdio":
                 module = type(sys)("__main__")
-                module.__builtins__ = builtins
+                module.__dict__.update(prelude)
                 sys.modules["__main__"] = module
                 sys.argv = ["solution.py"]
                 exec(code, module.__dict__)  # noqa: S102 - this is the sandboxed test process
             else:
                 module = type(sys)("solution")
-                module.__dict__.update(call_globals)
+                module.__dict__.update(prelude)
                 sys.modules["solution"] = module
                 exec(code, module.__dict__)  # noqa: S102 - this is the sandboxed test process
                 fn = _resolve(module.__dict__, fn_name)
@@ -523,7 +549,7 @@ def _run_untrusted(code, mode, fn_name, call_globals, args):
                 result = fn(*from_wire(positional), **from_wire(keywords))
                 _write_result(result)
         except SystemExit as e:
-            rc = _exit_code(e)
+            rc = 0 if exit_is_success else _exit_code(e)
         except BaseException:  # noqa: BLE001 - report like the interpreter does
             _excepthook(*sys.exc_info())
             rc = 1
@@ -653,7 +679,8 @@ def main():
     kernel.prctl(PR_SET_DUMPABLE, 0)  # no /proc/<pid>/mem, no ptrace of this process by children
     _preload(init.get("preload") or {})
     stack = resource.getrlimit(resource.RLIMIT_STACK)[0]  # as large as _ensure_main_stack could get
-    for res, value in ((resource.RLIMIT_NOFILE, 64), (resource.RLIMIT_STACK, stack), (resource.RLIMIT_CORE, 0)):
+    # NOFILE is set per program, in the children (Limits.nofile)
+    for res, value in ((resource.RLIMIT_STACK, stack), (resource.RLIMIT_CORE, 0)):
         hard = resource.getrlimit(res)[1]
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(res, (value, value))  # the same for every test; children inherit them

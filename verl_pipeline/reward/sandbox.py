@@ -26,6 +26,7 @@ without seccomp support (x86_64 and aarch64 only).
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import fcntl
 import json
@@ -70,6 +71,12 @@ class Limits:
     memory_mb: int
     output_mb: int = 16
     nofile: int = 64
+    """Open files per test process (RLIMIT_NOFILE); its stdin, stdout, stderr and result count."""
+
+    def __post_init__(self) -> None:
+        if not 8 <= self.nofile <= 1 << 20:
+            raise ValueError(f"Limits.nofile must be between 8 and 2**20 (got {self.nofile!r}): a test "
+                             "process holds 5 files before the program opens any")
 
     def runner_limits(self) -> dict:
         return {"as": self.memory_mb << 20, "fsize": self.output_mb << 20, "nofile": self.nofile}
@@ -277,10 +284,14 @@ class Sandbox:
         return ""
 
     # -- requests ----------------------------------------------------------------------------------
-    def load(self, code: str, mode: str, fn_name: str | None, limits: Limits) -> str | None:
-        """Compile ``code`` in the sandbox; returns the compile error, or None."""
+    def load(self, code: str, mode: str, fn_name: str | None, limits: Limits,
+             recursion_limit: int | None = None, exit_is_success: bool = False) -> str | None:
+        """Compile ``code`` in the sandbox; returns the compile error, or None. ``recursion_limit``:
+        ``sys.setrecursionlimit`` in each test process (None: Python's default); ``exit_is_success``:
+        ``SystemExit`` with any code ends the test with exit code 0."""
         header = {"op": "load", "mode": mode, "fn_name": fn_name, "limits": limits.runner_limits(),
-                  "timeout": limits.time_s}
+                  "timeout": limits.time_s, "recursion_limit": recursion_limit,
+                  "exit_is_success": exit_is_success}
         deadline = time.monotonic() + LOAD_TIMEOUT_S
         try:
             self._send(header, code.encode("utf-8", "surrogatepass"), deadline)
@@ -313,9 +324,15 @@ class Sandbox:
         if not head.startswith(b"R") or len(head) < runner.RUN_REPLY.size:
             self.healthy = False
             raise SandboxError(_error_text(head))
-        _, exit_code, sig, timed_out, ole, dirty, wall, cpu, _maxrss, _out, _res = runner.RUN_REPLY.unpack_from(head)
+        _, exit_code, sig, timed_out, ole, dirty, setup_failed, wall, cpu, _maxrss, _out, _res = (
+            runner.RUN_REPLY.unpack_from(head))
+        stderr = head[runner.RUN_REPLY.size :].decode("utf-8", "replace")
         if dirty:
             self.healthy = False  # its /tmp could not be emptied: never reuse it
+        if setup_failed:
+            # reported by the zygote, not read from the program's exit code or stderr
+            self.healthy = False
+            raise SandboxError(f"a test process's sandbox set-up failed: {stderr.strip()[-300:]}")
         return RunResult(
             exit=None if exit_code < 0 else exit_code,
             signal=sig or None,
@@ -324,7 +341,7 @@ class Sandbox:
             cpu_s=cpu,
             output=blob,
             output_limit_exceeded=bool(ole),
-            stderr=head[runner.RUN_REPLY.size :].decode("utf-8", "replace"),
+            stderr=stderr,
             host_wall_s=time.monotonic() - start,
         )
 
@@ -550,13 +567,25 @@ class Program:
 
 @contextlib.contextmanager
 def program(
-    code: str, mode: str, fn_name: str | None, limits: Limits, layer: str, reuse: bool = True
+    code: str, mode: str, fn_name: str | None, limits: Limits, layer: str, reuse: bool = True,
+    recursion_limit: int | None = None, exit_is_success: bool = False,
 ) -> Iterator[Program]:
     """Load ``code`` into a sandbox of ``layer`` (see ``resolve_layer``) for the duration of the block."""
     pool = _pool(layer)
     sb = pool.acquire() if reuse else Sandbox(layer)
     try:
-        error = sb.load(code, mode, fn_name, limits)
+        try:
+            error = sb.load(code, mode, fn_name, limits, recursion_limit, exit_is_success)
+        except SandboxError as e:
+            if not sb.uses:
+                raise  # a fresh sandbox failed: no second try would do better
+            # a pooled sandbox died while idle (killed, out of memory): nothing of this program
+            # ran yet, so one fresh sandbox is a fair retry
+            logger.warning("pooled code sandbox failed at load (%s); retrying on a fresh one", e)
+            _count("sandbox_retries")
+            sb.kill()
+            sb = Sandbox(layer)
+            error = sb.load(code, mode, fn_name, limits, recursion_limit, exit_is_success)
         yield Program(sb, limits, error)
     except BaseException:
         sb.kill()
@@ -565,6 +594,22 @@ def program(
         pool.release(sb)
     else:
         sb.close()
+
+
+_counters: collections.Counter = collections.Counter()
+_counters_lock = threading.Lock()
+
+
+def _count(name: str) -> None:
+    with _counters_lock:
+        _counters[name] += 1
+
+
+def counters() -> dict[str, int]:
+    """Events of this process so far: ``sandbox_retries`` (a pooled sandbox failed at load and the
+    program was loaded again into a fresh one). For the reward manager's metrics."""
+    with _counters_lock:
+        return {"sandbox_retries": _counters["sandbox_retries"]}
 
 
 def close_sandboxes() -> None:
