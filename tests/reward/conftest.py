@@ -30,30 +30,38 @@ def layer(request) -> str:
     return request.param
 
 
+@pytest.fixture
+def rules() -> str:
+    """The rule set ``stdio`` and ``call`` judge with; a module overrides it to run both."""
+    return "deepcoder"
+
+
 def fence(code: str) -> str:
     return f"Here is my solution.\n```python\n{code}\n```\n"
 
 
 @pytest.fixture
-def stdio(layer):
+def stdio(layer, rules):
     """Judge ``code`` on stdin/stdout tests [(input, output), ...] under ``layer``."""
 
     def run(code: str, tests: list[tuple[str, str]], **kwargs) -> dict:
         gt = {"inputs": [i for i, _ in tests], "outputs": [o for _, o in tests]}
         kwargs.setdefault("time_limit_s", 2)
+        kwargs.setdefault("rules", rules)
         return compute_score("taco", fence(code), json.dumps(gt), isolation=layer, **kwargs)
 
     return run
 
 
 @pytest.fixture
-def call(layer):
+def call(layer, rules):
     """Judge ``code`` on function-call tests [(args, expected), ...] of ``fn`` under ``layer``."""
 
     def run(code: str, fn: str, tests: list[tuple[list, object]], **kwargs) -> dict:
         gt = [{"input": "\n".join(json.dumps(a) for a in args), "output": json.dumps(out),
                "testtype": "functional", "metadata": {"func_name": fn}} for args, out in tests]
         kwargs.setdefault("time_limit_s", 2)
+        kwargs.setdefault("rules", rules)
         return compute_score("livecodebench", fence(code), gt, isolation=layer, **kwargs)
 
     return run

@@ -15,6 +15,12 @@ import pytest
 A_PLUS_B = [("1 2\n", "3\n"), ("5 7\n", "12\n")]
 
 
+@pytest.fixture(params=["deepcoder", "livecodebench"])
+def rules(request) -> str:
+    """Every attack runs under both rule sets: no rule may let a cheat through."""
+    return request.param
+
+
 def test_exit_before_output_is_wrong_answer(stdio):
     out = stdio("import os\nos._exit(0)\nprint(3)", A_PLUS_B)
     assert (out["verdict"], out["score"]) == ("WA", 0.0)
@@ -25,9 +31,10 @@ def test_system_exit_zero_before_output_is_wrong_answer(stdio):
     assert out["verdict"] == "WA"
 
 
-def test_right_output_then_nonzero_exit_is_runtime_error(stdio):
+def test_right_output_then_nonzero_exit_is_runtime_error(stdio, rules):
     out = stdio("a, b = map(int, input().split())\nprint(a + b)\nimport sys\nsys.exit(1)", A_PLUS_B)
-    assert out["verdict"] == "RE"
+    # not a cheat (the answer is printed): LiveCodeBench's grader swallows SystemExit, so it passes there
+    assert out["verdict"] == ("AC" if rules == "livecodebench" else "RE")
 
 
 def test_right_output_then_kill_self_is_runtime_error(stdio):
@@ -275,8 +282,10 @@ def test_int_subclass_with_eq_is_judged_by_its_value(call):
     assert call(code, "add", [([1, 2], 3)])["verdict"] == "WA"
 
 
-def test_true_is_not_one(call):
-    assert call("class Solution:\n    def f(self, a):\n        return True", "f", [([0], 1)])["verdict"] == "WA"
+def test_true_is_not_one(call, rules):
+    # a typing rule, not a cheat: LiveCodeBench's grader compares with ==, where True == 1
+    want = "AC" if rules == "livecodebench" else "WA"
+    assert call("class Solution:\n    def f(self, a):\n        return True", "f", [([0], 1)])["verdict"] == want
 
 
 def test_nan_result_never_matches(call):
