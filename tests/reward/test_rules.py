@@ -160,6 +160,7 @@ def test_pooled_sandbox_dead_at_load_is_retried_on_a_fresh_one(stdio, layer, mon
     before = sandbox.counters()["sandbox_retries"]
     out = stdio("print(sum(map(int, input().split())))", A_PLUS_B)
     assert out["verdict"] == "AC", out
+    assert out["sandbox_retries"] == 1  # what the verl reward manager reports per sample
     assert sandbox.counters()["sandbox_retries"] == before + 1
 
 

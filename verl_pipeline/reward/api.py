@@ -69,6 +69,7 @@ class Verdict:
     tests_total: int = 0
     time_s: float = 0.0
     isolation: str = ""
+    sandbox_retries: int = 0  # a pooled sandbox was dead at load and a fresh one took the program
 
     @property
     def acc(self) -> bool:
@@ -85,6 +86,7 @@ class Verdict:
             "tests_total": self.tests_total,
             "time_s": self.time_s,
             "isolation": self.isolation,
+            "sandbox_retries": self.sandbox_retries,
         }
 
 
@@ -176,6 +178,7 @@ def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: 
     rules = RULES[opts.rules]
     with sandbox.program(code, problem.mode, problem.fn_name, limits, layer, opts.reuse_sandbox,
                          rules.recursion_limit, rules.exit_is_success) as prog:
+        verdict.sandbox_retries = prog.retries
         if prog.load_error is not None:
             verdict.verdict, verdict.reason = "CE", prog.load_error[:300]
             return

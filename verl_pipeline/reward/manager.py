@@ -7,13 +7,14 @@ registry). Options come from ``reward.reward_kwargs`` (add them with ``+reward.r
 * ``max_concurrent``: judgements at once in this reward worker (default: CPU cores divided by
   ``reward.num_workers``, at least 1); each one holds one sandbox and about one core;
 * ``time_limit_s``, ``memory_limit_mb``, ``max_tests``, ``float_tol``, ``output_limit_mb``,
-  ``isolation``: passed to ``compute_score`` and override the per-row ``extra_info``.
+  ``isolation``, ``rules``: passed to ``compute_score`` and override the per-row ``extra_info``.
 
 ``run_single`` never blocks the event loop: decoding and judging run in a bounded thread pool
 shared by the managers of this process (the judging itself happens in sandbox processes). Only
 the response tokens are decoded, never the prompt, so a code fence in the prompt cannot be taken
 for the answer. The extra info carries, for logging: ``acc``, ``verdict``, ``failed_test`` (-1:
-none), ``tests_run``, ``reason``, ``judge_s`` (judging wall time) and ``queue_s`` (time waiting
+none), ``tests_run``, ``reason``, ``sandbox_retries`` (1 when a pooled sandbox had died and the
+program was judged in a fresh one; verl's mean of it is the rate of such events), ``judge_s`` (judging wall time) and ``queue_s`` (time waiting
 for a free slot). Every sample gets the same keys (verl stacks them into arrays).
 
 This is the only module of ``verl_pipeline.reward`` that imports verl.
@@ -38,7 +39,7 @@ from .sandbox import resolve_layer
 logger = logging.getLogger(__name__)
 
 NAME = "deepcoder_code"
-JUDGE_OPTIONS = ("time_limit_s", "memory_limit_mb", "max_tests", "float_tol", "output_limit_mb", "isolation")
+JUDGE_OPTIONS = ("time_limit_s", "memory_limit_mb", "max_tests", "float_tol", "output_limit_mb", "isolation", "rules")
 
 
 class DeepCoderCodeRewardManager(RewardManagerBase):
@@ -106,6 +107,7 @@ class DeepCoderCodeRewardManager(RewardManagerBase):
                 "failed_test": -1 if verdict.failed_test is None else verdict.failed_test,
                 "tests_run": verdict.tests_run,
                 "reason": verdict.reason,
+                "sandbox_retries": verdict.sandbox_retries,
                 "judge_s": time.monotonic() - started,
                 "queue_s": started - submitted,
             },

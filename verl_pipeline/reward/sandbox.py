@@ -556,7 +556,8 @@ def _log_layer(layer: str, requested: bool) -> None:
 class Program:
     """A loaded program in a sandbox: ``run`` one test at a time."""
 
-    def __init__(self, sandbox: Sandbox, limits: Limits, load_error: str | None) -> None:
+    def __init__(self, sandbox: Sandbox, limits: Limits, load_error: str | None, retries: int = 0) -> None:
+        self.retries = retries
         self._sandbox = sandbox
         self.limits = limits
         self.load_error = load_error
@@ -573,6 +574,7 @@ def program(
     """Load ``code`` into a sandbox of ``layer`` (see ``resolve_layer``) for the duration of the block."""
     pool = _pool(layer)
     sb = pool.acquire() if reuse else Sandbox(layer)
+    retries = 0
     try:
         try:
             error = sb.load(code, mode, fn_name, limits, recursion_limit, exit_is_success)
@@ -583,10 +585,11 @@ def program(
             # ran yet, so one fresh sandbox is a fair retry
             logger.warning("pooled code sandbox failed at load (%s); retrying on a fresh one", e)
             _count("sandbox_retries")
+            retries = 1
             sb.kill()
             sb = Sandbox(layer)
             error = sb.load(code, mode, fn_name, limits, recursion_limit, exit_is_success)
-        yield Program(sb, limits, error)
+        yield Program(sb, limits, error, retries)
     except BaseException:
         sb.kill()
         raise
