@@ -92,3 +92,21 @@ def test_generate_rejects_a_response_length_beyond_64k(parquet, tmp_path, caplog
     assert main(["generate", "--data", str(parquet), "--model", "unused", "--output-dir", str(tmp_path),
                  "--max-tokens", "70000"]) == 2
     assert "--max-tokens=70000 must be in [1, 65536]" in caplog.text
+
+
+def test_livecodebench_is_graded_by_its_official_rules_unless_told_otherwise():
+    from verl_pipeline.eval.score import Problem, grade, rules_for
+
+    assert (rules_for("livecodebench"), rules_for("taco"), rules_for("livecodebench", "deepcoder")) == (
+        "livecodebench", "deepcoder", "deepcoder")
+    # 0.1 + 0.2 prints 0.30000000000000004: the official grader (exact Decimals) rejects it for 0.3
+    gt = json.dumps([{"input": "", "output": "0.3", "testtype": "stdin"}])
+    problems = {p.index: p for p in (Problem(0, "livecodebench", gt, {}), Problem(1, "taco", json.dumps(
+        {"inputs": [""], "outputs": ["0.3"]}), {}))}
+    answer = "```python\nprint(0.1 + 0.2)\n```"
+    graded = grade(problems, {0: [answer], 1: [answer]}, workers=1, max_tests=0)
+    assert (graded[0][0]["verdict"], graded[1][0]["verdict"]) == ("WA", "AC")
+    graded = grade(problems, {0: [answer]}, workers=1, max_tests=0, rules="deepcoder")
+    assert graded[0][0]["verdict"] == "AC"
+    with pytest.raises(ValueError, match="rules must be one of"):
+        rules_for("taco", "lcb")

@@ -43,6 +43,9 @@ def _grading_flags(p: argparse.ArgumentParser) -> None:
                    help="responses graded in parallel (default: CPU count)")
     p.add_argument("--max-tests", type=at_least("--max-tests", 0), default=0,
                    help="grade on at most this many tests per problem (0 = all, DeepCoder's LiveCodeBench protocol)")
+    p.add_argument("--rules", choices=("auto", "deepcoder", "livecodebench"), default="auto",
+                   help="reward rule set (default auto: livecodebench, i.e. the official grader's verdicts, for "
+                        "LiveCodeBench data; deepcoder for the rest); see docs/reward.md")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _score(args: argparse.Namespace) -> dict:
     from verl_pipeline.eval.score import format_table, score
 
-    results = score(args.data, args.responses, args.k, args.workers, args.max_tests)
+    results = score(args.data, args.responses, args.k, args.workers, args.max_tests, args.rules)
     print(format_table(results))
     _write_json(results, args.output)
     return results
@@ -112,6 +115,7 @@ def _generate(args: argparse.Namespace) -> dict:
         top_p=args.top_p, top_k=args.top_k, max_tokens=args.max_tokens, seed=args.seed, backend=args.backend,
         limit=args.limit, batch_size=args.batch_size, tensor_parallel_size=args.tensor_parallel_size,
         gpu_memory_utilization=args.gpu_memory_utilization, ks=args.k, workers=args.workers, max_tests=args.max_tests,
+        rules=args.rules,
     )
     results = generate(cfg)
     print(format_table(results))
@@ -125,7 +129,7 @@ def _codeforces(args: argparse.Namespace, parser: argparse.ArgumentParser) -> di
     if args.data is not None:
         if args.responses is None:
             parser.error("codeforces --data needs --responses (or pass --results from `eval score`)")
-        results = score(args.data, args.responses, (1,), args.workers, args.max_tests)
+        results = score(args.data, args.responses, (1,), args.workers, args.max_tests, args.rules)
     else:
         try:
             results = json.loads(args.results.read_text(encoding="utf-8"))

@@ -47,6 +47,7 @@ class GenerateConfig:
     ks: tuple[int, ...] = (1,)
     workers: int = 1
     max_tests: int = 0
+    rules: str = "auto"  # see score.rules_for
 
 
 @dataclass
@@ -145,7 +146,7 @@ def generate(cfg: GenerateConfig) -> dict[str, Any]:
     responses: dict[int, list[str]] = {}
     for g in sorted(generations, key=lambda g: (g.index, g.sample)):
         responses.setdefault(g.index, []).append(g.response)
-    graded = grade({i: problems[i] for i in indices}, responses, cfg.workers, cfg.max_tests)
+    graded = grade({i: problems[i] for i in indices}, responses, cfg.workers, cfg.max_tests, cfg.rules)
     results = summarise({i: problems[i] for i in indices}, graded, cfg.ks)
     results.update({
         "model": cfg.model, "step": checkpoint_step(cfg.model), "backend": backend,

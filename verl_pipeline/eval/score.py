@@ -95,9 +95,25 @@ def load_responses(path: Path, known: Sequence[int] | None = None) -> dict[int, 
     return dict(out)
 
 
-def grade(problems: dict[int, Problem], responses: dict[int, list[str]], workers: int, max_tests: int
-          ) -> dict[int, list[dict]]:
-    """index -> one reward result per response (same order), graded `workers` at a time with a progress bar."""
+RULE_CHOICES = ("auto", "deepcoder", "livecodebench")
+
+
+def rules_for(data_source: str, rules: str = "auto") -> str:
+    """The reward's rule set for a problem: ``auto`` grades LiveCodeBench exactly as its official
+    grader does (so pass@1 is comparable with published numbers) and everything else as DeepCoder."""
+    if rules not in RULE_CHOICES:
+        raise ValueError(f"rules must be one of {', '.join(RULE_CHOICES)}; got {rules!r}")
+    if rules != "auto":
+        return rules
+    from verl_pipeline.reward.formats import canonical_source
+
+    return "livecodebench" if canonical_source(data_source) == "livecodebench" else "deepcoder"
+
+
+def grade(problems: dict[int, Problem], responses: dict[int, list[str]], workers: int, max_tests: int,
+          rules: str = "auto") -> dict[int, list[dict]]:
+    """index -> one reward result per response (same order), graded `workers` at a time with a progress bar.
+    ``rules``: see ``rules_for``."""
     from tqdm import tqdm
 
     from verl_pipeline.reward import compute_score
@@ -109,7 +125,8 @@ def grade(problems: dict[int, Problem], responses: dict[int, list[str]], workers
         p = problems[idx]
         extra = {**p.extra_info, "max_tests": max_tests}
         try:
-            return compute_score(p.data_source, text, p.ground_truth, extra_info=extra)
+            return compute_score(p.data_source, text, p.ground_truth, extra_info=extra,
+                                 rules=rules_for(p.data_source, rules))
         except Exception as e:  # a reward bug on one response must not lose the whole evaluation
             logger.warning("reward raised on index %d: %r", idx, e)
             return {"score": 0.0, "acc": False, "verdict": "REWARD_ERROR", "reason": f"{type(e).__name__}: {e}"}
@@ -194,9 +211,10 @@ def format_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def score(data: Path, responses: Path, ks: Sequence[int], workers: int, max_tests: int) -> dict[str, Any]:
+def score(data: Path, responses: Path, ks: Sequence[int], workers: int, max_tests: int,
+          rules: str = "auto") -> dict[str, Any]:
     """Load, grade and summarise (the `score` command without its printing and writing)."""
     problems = load_problems(data)
     answers = load_responses(responses, known=list(problems))
-    graded = grade(problems, answers, workers, max_tests)
+    graded = grade(problems, answers, workers, max_tests, rules)
     return summarise(problems, graded, ks)
