@@ -21,20 +21,17 @@ Not covered: other languages' solutions (only Python is curated), HF `datasets` 
 from __future__ import annotations
 
 import ast
-import base64
 import datetime as dt
-import io
 import json
 import logging
-import pickle
 import re
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from verl_pipeline.data.problem import DATA_SOURCES, MalformedRow, Problem, truncate
+from verl_pipeline.data.sources import PATH_HINT_ORDER, SOURCES, decode_lcb_tests
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +46,8 @@ _SOURCES_BY_SHAPE = {
     "pi_list": ("primeintellect",),
     "plain_list": ("codeforces",),
 }
-# Path hints, most specific first ("code_contests" before anything it contains).
-_PATH_HINTS = (
-    ("code_contests", r"code_?contests"),
-    ("codeforces", r"codeforces"),
-    ("livecodebench", r"livecodebench|lcb"),
-    ("leetcode", r"leetcode"),
-    ("primeintellect", r"primeintellect|prime_intellect|synthetic"),
-    ("taco", r"taco"),
-    ("apps", r"(?<![a-z])apps(?![a-z])"),
-)
+# Path hints, most specific first (the registry's order).
+_PATH_HINTS = tuple((name, SOURCES[name].path_pattern) for name in PATH_HINT_ORDER)
 
 _PI_PREFIX = re.compile(r"^\s*Solve the following coding problem using the programming language python:\s*", re.I)
 _PI_SUFFIX = re.compile(
@@ -196,13 +185,6 @@ def parse_literal(field_name: str, value: Any) -> Any:
             raise MalformedRow(field_name, value, f"neither JSON nor a Python literal ({json_err})") from None
 
 
-class _StringOnlyUnpickler(pickle.Unpickler):
-    """LiveCodeBench pickles a JSON *string*; refusing every global keeps unpickling from running code."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only a pickled string is expected")
-
-
 def decode_lcb_private_tests(value: Any) -> list:
     """LiveCodeBench `private_test_cases`: base64 -> zlib -> pickle -> JSON list (or plain JSON)."""
     if value is None or value == "" or value == []:
@@ -214,13 +196,9 @@ def decode_lcb_private_tests(value: Any) -> list:
     if value.lstrip().startswith("["):
         return parse_literal("private_test_cases", value)
     try:
-        blob = zlib.decompress(base64.b64decode(value, validate=False))
-        text = _StringOnlyUnpickler(io.BytesIO(blob)).load()
-        data = json.loads(text) if isinstance(text, (str, bytes)) else text
-    except Exception as e:  # binascii, zlib, pickle and json errors all mean "not the published encoding"
-        raise MalformedRow(
-            "private_test_cases", value, f"not base64+zlib+pickle encoded JSON ({type(e).__name__}: {e})"
-        ) from None
+        data = decode_lcb_tests(value)
+    except ValueError as e:
+        raise MalformedRow("private_test_cases", value, str(e)) from None
     if not isinstance(data, list):
         raise MalformedRow("private_test_cases", value, f"decoded to a {type(data).__name__}, expected a list")
     return data

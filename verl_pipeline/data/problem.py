@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from verl_pipeline.data.sources import NAMES
+
 # The data_source names the code reward routes on (verl_pipeline.reward); curated rows use only these.
-DATA_SOURCES = ("taco", "apps", "code_contests", "codeforces", "livecodebench", "primeintellect", "leetcode")
+DATA_SOURCES = NAMES
 
 _VALUE_CHARS = 120
 

@@ -27,27 +27,18 @@ problems, special judges (problems that accept several answers).
 from __future__ import annotations
 
 import ast
-import base64
 import json
 import math
-import pickle
 import re
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
+
+from verl_pipeline.data.sources import SOURCES, decode_lcb_tests
 
 from . import runner
 
 # default per-test time limits (s): DeepCoder/rLLM use 6 s for LiveCodeBench, 12 s for the rest
-TIME_LIMITS = {
-    "livecodebench": 6.0,
-    "taco": 12.0,
-    "apps": 12.0,
-    "code_contests": 12.0,
-    "codeforces": 12.0,
-    "primeintellect": 12.0,
-    "leetcode": 12.0,
-}
+TIME_LIMITS = {s.name: s.time_limit_s for s in SOURCES.values()}  # the shared registry's
 KNOWN_SOURCES = tuple(TIME_LIMITS)
 DEFAULT_MAX_TESTS = 15
 _MAX_LITERAL_CHARS = 64 << 20
@@ -146,22 +137,11 @@ def _load(gt: Any) -> Any:
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             pass
     try:
-        return json.loads(_RefuseClasses(zlib.decompress(base64.b64decode(gt, validate=True))).load())
-    except Exception:  # noqa: BLE001, S110 - any failure means "not this encoding either"
+        return decode_lcb_tests(gt)
+    except ValueError:  # not this encoding either
         pass
     raise BadTests("ground truth is neither JSON, a Python literal, nor LiveCodeBench's compressed tests")
 
-
-class _RefuseClasses(pickle.Unpickler):
-    """LiveCodeBench pickles a plain string; anything that needs a class is refused, not imported."""
-
-    def __init__(self, data: bytes) -> None:
-        import io
-
-        super().__init__(io.BytesIO(data))
-
-    def find_class(self, module: str, name: str):
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
 
 
 def _plain(x: Any, depth: int = 0) -> Any:
