@@ -396,6 +396,10 @@ class Zygote:
                 is_same_tree=is_same_tree,
             )
             self.call_globals = g
+        # The program's module, filled here once per program: a child runs in its own copy-on-write
+        # copy (the zygote never runs the program), so no test pays for copying the prelude's names.
+        self.module = type(sys)("solution" if self.mode == "call" else "__main__")
+        self.module.__dict__.update(self.call_globals if self.mode == "call" else self.prelude)
         gc.collect()
         gc.freeze()  # children then leave these objects' GC headers alone (fewer copy-on-write faults)
         return {"ok": True}
@@ -501,7 +505,7 @@ class Zygote:
                 os.write(2, f"sandbox set-up failed: {e!r}\n".encode())
             finally:
                 os._exit(SETUP_FAILED)
-        _run_untrusted(self.code, self.mode, self.fn_name, self.call_globals if self.mode == "call" else self.prelude, args,
+        _run_untrusted(self.code, self.mode, self.fn_name, self.module, args,
                        self.exit_is_success)
 
     def serve(self):
@@ -527,21 +531,17 @@ class Zygote:
                 send(self.ctl_out, {"error": f"runner failed: {e!r} at line {where.lineno}"})
 
 
-def _run_untrusted(code, mode, fn_name, prelude, args, exit_is_success=False):
+def _run_untrusted(code, mode, fn_name, module, args, exit_is_success=False):
     """Run the program like ``python solution.py`` would, then leave with its exit status."""
     _exit, _flush_all, _excepthook = os._exit, _flush_std, sys.excepthook
     rc = 0
     try:
         try:
             if mode == "stdio":
-                module = type(sys)("__main__")
-                module.__dict__.update(prelude)
                 sys.modules["__main__"] = module
                 sys.argv = ["solution.py"]
                 exec(code, module.__dict__)  # noqa: S102 - this is the sandboxed test process
             else:
-                module = type(sys)("solution")
-                module.__dict__.update(prelude)
                 sys.modules["solution"] = module
                 exec(code, module.__dict__)  # noqa: S102 - this is the sandboxed test process
                 fn = _resolve(module.__dict__, fn_name)
