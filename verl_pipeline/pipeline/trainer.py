@@ -317,7 +317,10 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         test_freq, save_freq = self.config.trainer.test_freq, self.config.trainer.save_freq
         if self.val_dataset is not None and test_freq > 0 and (self.is_last_step or self.global_steps % test_freq == 0):
             with marked_timer("testing", self.timing_raw), gate.exclusive_rollout():
+                started = time.monotonic()
                 self.metrics.update(self._validate())
+                self._append_trace({"event": "validation", "after_step": self.global_steps,
+                                    "start": started, "end": time.monotonic()})
         if save_freq > 0 and (self.is_last_step or self.global_steps % save_freq == 0):
             with marked_timer("save_checkpoint", self.timing_raw), gate.training():
                 self.save_checkpoint(rollout)
@@ -411,12 +414,19 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         """Append what this step trained on (prompt indices, versions) to `pipeline.trace_file` (JSON lines)."""
         extra = batch.non_tensor_batch.get("extra_info")
         indices = sorted({int(e.get("index", -1)) for e in extra}) if extra is not None else []
+        # the versions the rollout server reports per sample (min and max over its generation): one batch, one
+        # version, unless a weight sync ran mid-generation
+        reported = [batch.non_tensor_batch.get(k) for k in ("min_global_steps", "max_global_steps")]
+        sample_versions = sorted({int(v) for vs in reported if vs is not None for v in vs if v is not None})
         record = {
             "step": self.global_steps,
             "batch_index": rollout.index,
             "epoch": rollout.epoch,
             "policy_version": rollout.policy_version,
             "prompt_indices": indices,
+            "sample_versions": sample_versions,
+            "gen_start": rollout.gen_started_at,
+            "gen_end": rollout.gen_ended_at,
             "staleness": self.metrics.get("pipeline/staleness"),
             "score_mean": self.metrics.get("critic/score/mean"),
             "pg_loss": self.metrics.get("actor/pg_loss"),
