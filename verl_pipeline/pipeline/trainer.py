@@ -85,6 +85,8 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         self.validation_generations_logger = ValidationGenerationsLogger(
             project_name=config.trainer.project_name, experiment_name=config.trainer.experiment_name
         )
+        # verl derives this from LoRA (reference = actor without adapter); config.check_unsupported_modes refuses
+        # LoRA, so the reference is always a model of its own
         self.ref_in_actor = False
         if config.algorithm.use_kl_in_reward:
             self.kl_ctrl_in_reward = core_algos.get_kl_controller(config.algorithm.kl_ctrl)
