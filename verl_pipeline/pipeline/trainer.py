@@ -35,6 +35,7 @@ from verl.utils.checkpoint.checkpoint_manager import find_latest_ckpt_path
 from verl.utils.debug import marked_timer
 from verl.utils.tracking import ValidationGenerationsLogger
 
+from verl_pipeline.checkpoints import DATA_STATE_FILE, PIPELINE_STATE_FILE, resume_folder, resume_point
 from verl_pipeline.config import PipelineConfig
 from verl_pipeline.pipeline import grpo_plus
 from verl_pipeline.pipeline.gate import PolicyVersionGate
@@ -43,8 +44,6 @@ from verl_pipeline.pipeline.summary import format_step_summary
 from verl_pipeline.task_runner import actor_role
 
 logger = logging.getLogger(__name__)
-
-PIPELINE_STATE_FILE = "pipeline_state.json"
 
 
 class PipelinedPPOTrainer(SeparateRayPPOTrainer):
@@ -343,7 +342,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             self.global_steps,
             max_ckpt_to_keep=self.config.trainer.get("max_actor_ckpt_to_keep", None),
         )
-        torch.save(rollout.data_state, os.path.join(folder, "data.pt"))
+        torch.save(rollout.data_state, os.path.join(folder, DATA_STATE_FILE))
         _atomic_write(
             os.path.join(folder, PIPELINE_STATE_FILE),
             json.dumps({"step": self.global_steps, "epoch": rollout.epoch, "batch_index": rollout.index}),
@@ -353,35 +352,18 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
 
     def _load_checkpoint(self):
         """Restore model, optimizer, step, epoch and data position (`trainer.resume_mode`: auto|resume_path|disable)."""
-        mode = self.config.trainer.resume_mode
-        if mode == "disable":
+        trainer = self.config.trainer
+        folder = resume_folder(trainer.resume_mode, trainer.get("resume_from_path"), trainer.default_local_dir)
+        if folder is None:
+            logger.info("no checkpoint to resume (trainer.resume_mode=%s): training from scratch", trainer.resume_mode)
             return 0
-        if mode == "resume_path":
-            folder = self.config.trainer.resume_from_path
-            if not folder or "global_step_" not in str(folder):
-                raise ValueError(
-                    f"trainer.resume_from_path={folder!r} must point at a global_step_N folder when "
-                    "trainer.resume_mode=resume_path"
-                )
-        else:
-            folder = find_latest_ckpt_path(os.path.abspath(self.config.trainer.default_local_dir))
-            if folder is None:
-                logger.info("no checkpoint found in %s: training from scratch", self.config.trainer.default_local_dir)
-                return 0
-        folder = os.path.abspath(folder)
-        self.global_steps = int(folder.rsplit("global_step_", 1)[-1])
+        point = resume_point(folder, len(self.train_dataloader))  # refuses a checkpoint without data.pt
+        self.global_steps = point.step
         self.actor_rollout_wg.load_checkpoint(
-            os.path.join(folder, "actor"), del_local_after_load=self.config.trainer.del_local_ckpt_after_load
+            os.path.join(folder, "actor"), del_local_after_load=trainer.del_local_ckpt_after_load
         )
-        data_path = os.path.join(folder, "data.pt")
-        if os.path.exists(data_path):
-            self.train_dataloader.load_state_dict(torch.load(data_path, weights_only=False))
-        state_path = os.path.join(folder, PIPELINE_STATE_FILE)
-        if os.path.exists(state_path):
-            with open(state_path) as f:
-                self._start_epoch = int(json.load(f)["epoch"])
-        else:  # a checkpoint written by verl's own trainer: derive the epoch as verl does
-            self._start_epoch = self.global_steps // max(1, len(self.train_dataloader))
+        self.train_dataloader.load_state_dict(torch.load(point.data_state, weights_only=False))
+        self._start_epoch = point.epoch
         print(f"[verl_pipeline] resumed from {folder}: step {self.global_steps}, epoch {self._start_epoch}")
         return self.global_steps
 
