@@ -24,7 +24,10 @@ def test_recipe_composes_on_top_of_verl_ppo_trainer(recipe):
     assert "actor_rollout_ref" in cfg and "algorithm" in cfg and "ray_kwargs" in cfg
     # ... our typed section parses ...
     pipeline = PipelineConfig.from_omegaconf(cfg.pipeline)
-    assert pipeline.max_staleness >= 0
+    # the recipe's own max_staleness, or the dataclass default when it sets none
+    recipe_text = (REPO / "recipes" / f"{recipe}.yaml").read_text()
+    expected = OmegaConf.create(recipe_text).get("pipeline", {}).get("max_staleness", PipelineConfig().max_staleness)
+    assert pipeline.max_staleness == expected
     # ... and GRPO+ holds in every recipe: no KL, no entropy, clip-high, token-level loss, no std normalisation
     actor = cfg.actor_rollout_ref.actor
     assert actor.use_kl_loss is False and actor.entropy_coeff == 0
