@@ -430,6 +430,16 @@ def apply_pipeline_settings(cfg: DictConfig) -> None:
             ce.custom_backend_module = "verl_pipeline.workers.weight_sync"
 
 
+def actor_role(cfg: DictConfig):
+    """The trainer workers' verl role: `Actor`, or `ActorRollout` when the rollout engine shares their GPUs
+    (`pipeline.rollout_placement=shared`: the worker then also holds the engine's server adapter, through which it
+    hands over weights on the device). Config logic, here so trainer and task runner need not import each other."""
+    from verl.trainer.ppo.utils import Role
+
+    placement = _get(cfg, "pipeline.rollout_placement", PipelineConfig().rollout_placement)
+    return Role.ActorRollout if placement == "shared" else Role.Actor
+
+
 def ray_worker_env(cfg: DictConfig) -> dict[str, str]:
     """Environment every Ray process needs for this config (the CPU backend is selected by trainer.device=cpu)."""
     env: dict[str, str] = {}
@@ -442,6 +452,7 @@ def ray_worker_env(cfg: DictConfig) -> dict[str, str]:
 
 __all__ = [
     "ConfigError",
+    "actor_role",
     "PipelineConfig",
     "Problem",
     "apply_pipeline_settings",

@@ -36,12 +36,11 @@ from verl.utils.debug import marked_timer
 from verl.utils.tracking import ValidationGenerationsLogger
 
 from verl_pipeline.checkpoints import DATA_STATE_FILE, PIPELINE_STATE_FILE, resume_folder, resume_point
-from verl_pipeline.config import PipelineConfig
+from verl_pipeline.config import PipelineConfig, actor_role
 from verl_pipeline.pipeline import grpo_plus
 from verl_pipeline.pipeline.gate import PolicyVersionGate
 from verl_pipeline.pipeline.rollouter import RolloutBatch, Rollouter, RolloutProducerError
 from verl_pipeline.pipeline.summary import format_step_summary
-from verl_pipeline.task_runner import actor_role
 
 logger = logging.getLogger(__name__)
 
