@@ -181,7 +181,8 @@ def test_a_killed_worker_ends_the_run_with_a_clear_error(tmp_path, process):
 def test_staleness_0_reproduces_verls_synchronous_trainer(tmp_path):
     """Same seed, data, model and sampling seeds: our synchronous mode and stock `verl.trainer.main_ppo`
     (verl's RayPPOTrainer, rollout colocated in the trainer workers) give the same rewards and losses."""
-    from verl_pipeline.assets.problems import bundled_parquet, smoke_parquet
+    from verl_pipeline.assets.problems import bundled_parquet
+    from verl_pipeline.assets.warmup import smoke_parquet
     from verl_pipeline.assets.warmup import tiny_coder_path
 
     steps = 3
