@@ -24,7 +24,10 @@ def test_recipe_composes_on_top_of_verl_ppo_trainer(recipe):
     assert "actor_rollout_ref" in cfg and "algorithm" in cfg and "ray_kwargs" in cfg
     # ... our typed section parses ...
     pipeline = PipelineConfig.from_omegaconf(cfg.pipeline)
-    assert pipeline.max_staleness >= 0
+    # the recipe's own max_staleness, or the dataclass default when it sets none
+    recipe_text = (REPO / "recipes" / f"{recipe}.yaml").read_text()
+    expected = OmegaConf.create(recipe_text).get("pipeline", {}).get("max_staleness", PipelineConfig().max_staleness)
+    assert pipeline.max_staleness == expected
     # ... and GRPO+ holds in every recipe: no KL, no entropy, clip-high, token-level loss, no std normalisation
     actor = cfg.actor_rollout_ref.actor
     assert actor.use_kl_loss is False and actor.entropy_coeff == 0
@@ -188,3 +191,29 @@ def test_cfg_job_prints_the_merged_config():
     merged = OmegaConf.create(proc.stdout)
     assert merged.pipeline.max_staleness == 1 and merged.actor_rollout_ref.rollout.name == "hf"
     assert merged.trainer.device == "cpu"
+
+
+@pytest.mark.parametrize("override,key,value,fix", [
+    ("algorithm.adv_estimator=gae", "algorithm.adv_estimator", "gae", "grpo"),
+    ("algorithm.adv_estimator=remax", "algorithm.adv_estimator", "remax", "grpo"),
+    ("critic.enable=true", "critic.enable", True, "critic-free"),
+    ("reward.reward_model.enable=true", "reward.reward_model.enable", True, "enable=false"),
+    ("actor_rollout_ref.model.lora_rank=8", "actor_rollout_ref.model.lora_rank", 8, "lora_rank=0"),
+    ("actor_rollout_ref.rollout.n=0", "actor_rollout_ref.rollout.n", 0, "rollout.n=8"),
+])
+def test_a_mode_the_trainer_does_not_run_is_refused_with_key_value_and_fix(override, key, value, fix):
+    cfg = compose(["+recipe=smoke", override])
+    OmegaConf.resolve(cfg)
+    problems = [p for p in validate(cfg) if p.key == key]
+    assert len(problems) == 1, [(p.key, p.value) for p in validate(cfg)]
+    assert problems[0].value == value and fix in problems[0].fix
+    # and the smoke recipe itself passes this check
+    assert not [p for p in validate(compose(["+recipe=smoke"])) if p.key == key]
+
+
+def test_rollout_n_0_fails_before_ray_starts(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "verl_pipeline.main", "+recipe=smoke", "actor_rollout_ref.rollout.n=0"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "actor_rollout_ref.rollout.n" in proc.stderr + proc.stdout
+    assert "ray.init" not in proc.stdout and "Started a local Ray instance" not in proc.stderr + proc.stdout

@@ -41,7 +41,7 @@ class PipelineConfig:
     """Truncation of the token-level importance weight for `tis` (algorithm.rollout_correction.rollout_is_threshold)."""
 
     overlong_filtering: bool = True
-    """GRPO+: responses cut off by data.max_response_length carry no loss (logged as pipeline/overlong_masked_frac)."""
+    """GRPO+: responses cut off by actor_rollout_ref.rollout.response_length (verl sets it from data.max_response_length by default) carry no loss (logged as pipeline/overlong_masked_frac)."""
 
     rollout_fraction: float | None = None
     """If set, split each node's trainer.n_gpus_per_node GPUs: this fraction to the rollout pool, the rest to the
@@ -202,9 +202,47 @@ def _check_shared_placement(cfg: DictConfig, device: str, rollout_name: str) -> 
     return problems
 
 
+# Modes verl's RayPPOTrainer.fit runs that PipelinedPPOTrainer.train_step does not: each would start, then train
+# something other than what the key says (no critic update, no REMAX baseline, no reward-model scores, LoRA
+# reference log-probs from the wrong weights), so they are refused before Ray starts.
+_ESTIMATORS_NEEDING_MORE = {
+    "gae": "needs a critic (values and a critic update), which the pipelined trainer does not run",
+    "remax": "needs a greedy baseline generation per batch, which the rollouter does not sample",
+}
+
+
+def check_unsupported_modes(cfg: DictConfig) -> list[Problem]:
+    """Modes the pipelined trainer does not implement, and values verl itself only fails on mid-run."""
+    problems = []
+    estimator = _get(cfg, "algorithm.adv_estimator")
+    if estimator in _ESTIMATORS_NEEDING_MORE:
+        problems.append(Problem("algorithm.adv_estimator", estimator, _ESTIMATORS_NEEDING_MORE[estimator],
+                                "Use a critic-free estimator: algorithm.adv_estimator=grpo (or rloo)."))
+    critic = _get(cfg, "critic.enable")
+    if critic:
+        problems.append(Problem("critic.enable", critic, "the pipelined trainer has no critic stage",
+                                "Remove the override (null or false) and use a critic-free estimator such as grpo."))
+    reward_model = _get(cfg, "reward.reward_model.enable")
+    if reward_model:
+        problems.append(Problem("reward.reward_model.enable", reward_model,
+                                "the pipelined trainer scores with the sandboxed code reward, not a reward model",
+                                "Set reward.reward_model.enable=false."))
+    lora_rank = _get(cfg, "actor_rollout_ref.model.lora_rank", 0)
+    if lora_rank:
+        problems.append(Problem("actor_rollout_ref.model.lora_rank", lora_rank,
+                                "LoRA is not supported: the trainer computes reference log-probs from a separate "
+                                "reference model, never from the actor with its adapter disabled",
+                                "Set actor_rollout_ref.model.lora_rank=0 (full fine-tuning)."))
+    n = _get(cfg, "actor_rollout_ref.rollout.n")
+    if n is not None and (not _is_int(n) or n < 1):
+        problems.append(Problem("actor_rollout_ref.rollout.n", n, "must be an integer >= 1 (responses per prompt)",
+                                "GRPO needs groups: e.g. actor_rollout_ref.rollout.n=8."))
+    return problems
+
+
 def validate(cfg: DictConfig) -> list[Problem]:
     """Every problem in a composed config, before anything heavy starts."""
-    problems = check_pipeline_section(_get(cfg, "pipeline"))
+    problems = check_pipeline_section(_get(cfg, "pipeline")) + check_unsupported_modes(cfg)
     device = _get(cfg, "trainer.device", "cuda")
     rollout_name = _get(cfg, "actor_rollout_ref.rollout.name")
 
@@ -392,6 +430,16 @@ def apply_pipeline_settings(cfg: DictConfig) -> None:
             ce.custom_backend_module = "verl_pipeline.workers.weight_sync"
 
 
+def actor_role(cfg: DictConfig):
+    """The trainer workers' verl role: `Actor`, or `ActorRollout` when the rollout engine shares their GPUs
+    (`pipeline.rollout_placement=shared`: the worker then also holds the engine's server adapter, through which it
+    hands over weights on the device). Config logic, here so trainer and task runner need not import each other."""
+    from verl.trainer.ppo.utils import Role
+
+    placement = _get(cfg, "pipeline.rollout_placement", PipelineConfig().rollout_placement)
+    return Role.ActorRollout if placement == "shared" else Role.Actor
+
+
 def ray_worker_env(cfg: DictConfig) -> dict[str, str]:
     """Environment every Ray process needs for this config (the CPU backend is selected by trainer.device=cpu)."""
     env: dict[str, str] = {}
@@ -404,10 +452,12 @@ def ray_worker_env(cfg: DictConfig) -> dict[str, str]:
 
 __all__ = [
     "ConfigError",
+    "actor_role",
     "PipelineConfig",
     "Problem",
     "apply_pipeline_settings",
     "check_pipeline_section",
+    "check_unsupported_modes",
     "ray_worker_env",
     "validate",
 ]

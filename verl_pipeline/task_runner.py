@@ -12,14 +12,7 @@ import traceback
 
 import ray
 
-
-def actor_role(config):
-    """The trainer workers' role: `actor`, or `actor_rollout` when the rollout engine shares their GPUs (the
-    worker then also holds the engine's server adapter, through which it hands over weights on the device)."""
-    from verl.trainer.ppo.utils import Role
-
-    shared = config.get("pipeline", {}).get("rollout_placement", "separate") == "shared"
-    return Role.ActorRollout if shared else Role.Actor
+from verl_pipeline.config import actor_role
 
 
 def build_worker_roles(config):

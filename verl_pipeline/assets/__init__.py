@@ -29,7 +29,7 @@ def resolve_asset(name: str) -> str:
 
         return toy_task.__file__
     if name == "smoke_train":
-        from verl_pipeline.assets.problems import smoke_parquet
+        from verl_pipeline.assets.warmup import smoke_parquet
 
         return smoke_parquet()
     raise ValueError(f"unknown asset ${{vp:{name}}}; known: {', '.join(ASSETS)}")

@@ -9,7 +9,7 @@ import tempfile
 from functools import lru_cache
 from importlib import resources
 
-from verl_pipeline.assets.tiny import cache_root
+from verl_pipeline.assets.cache import cache_root
 from verl_pipeline.data.prompts import build_chat
 
 SPLITS = ("train", "val")
@@ -42,14 +42,6 @@ def to_verl_row(problem: dict, index: int) -> dict:
 def bundled_parquet(split: str) -> str:
     """Path of the bundled problems of `split` as a verl parquet file, written to the cache on first use."""
     return write_parquet(f"bundled-{split}", load_bundled_problems(split))
-
-
-def smoke_parquet() -> str:
-    """The smoke recipe's training set: the 8 warm-up problems, then the 8 shortest bundled real problems."""
-    from verl_pipeline.assets.warmup import warmup_rows
-
-    real = sorted(load_bundled_problems("train"), key=lambda p: len(p["problem"]))[:8]
-    return write_parquet("smoke-train", warmup_rows() + real)
 
 
 def write_parquet(name: str, problems: list[dict]) -> str:

@@ -17,6 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+from verl_pipeline.assets.cache import cache_root
+from verl_pipeline.assets.problems import load_bundled_problems
+
 CHATML_TEMPLATE = (
     "{% for message in messages %}"
     "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
@@ -40,14 +43,8 @@ class TinyModelSpec:
     seed: int = 0
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("VERL_PIPELINE_CACHE", Path.home() / ".cache" / "verl_pipeline"))
-
-
 def _tokenizer_corpus() -> list[str]:
     """Text the BPE merges are learned from: coding-problem statements and Python, as the model will see."""
-    from verl_pipeline.assets.problems import load_bundled_problems
-
     texts = [p["problem"] for p in load_bundled_problems()]
     code = (
         "import sys\ndef main():\n    data = sys.stdin.read().split()\n    n = int(data[0])\n"

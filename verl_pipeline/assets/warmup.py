@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from verl_pipeline.assets.tiny import TinyModelSpec, build_cached, cache_root, tiny_model_path
+from verl_pipeline.assets.cache import cache_root
+from verl_pipeline.assets.problems import load_bundled_problems, write_parquet
+from verl_pipeline.assets.tiny import TinyModelSpec, build_cached, tiny_model_path
 from verl_pipeline.data.prompts import build_chat
 
 
@@ -166,3 +168,9 @@ def tiny_coder_path(spec: TinyModelSpec = TinyModelSpec()) -> str:
     base = tiny_model_path(spec)
     key = hashlib.sha256((base + json.dumps([p.solution + p.wrong for p in WARMUP_PROBLEMS])).encode()).hexdigest()[:12]
     return build_cached(cache_root() / f"tiny-coder-{key}", lambda out_dir: build_tiny_coder(base, out_dir))
+
+
+def smoke_parquet() -> str:
+    """The smoke recipe's training set: the 8 warm-up problems, then the 8 shortest bundled real problems."""
+    real = sorted(load_bundled_problems("train"), key=lambda p: len(p["problem"]))[:8]
+    return write_parquet("smoke-train", warmup_rows() + real)

@@ -10,6 +10,19 @@ s - 1. A batch sampled with version v and trained at step s is `(s - 1) - v` ste
 - weights move (trainer -> rollout) only when both sides are idle: the rollout between batches, the trainer
   between steps. Whoever reaches that point second performs the sync, so neither side waits for a sync it
   does not need, and a sample's policy version is fixed for its whole generation.
+- the trainer may hold the rollout engine for itself (validation): a hold waits for the rollout's batch
+  boundary, and while it lasts no batch starts and no weights move.
+
+State (all under one lock; each flag has one owner that sets and clears it):
+
+    rollout_generating  set by acquire_rollout, cleared by release_rollout   (rollouter thread)
+    trainer_busy        set and cleared by training()                         (trainer thread)
+    held                set and cleared by exclusive_rollout()               (trainer thread)
+    syncing             set and cleared by _try_sync_locked()                (whoever syncs)
+
+    acquire_rollout waits while: syncing or held or rollout_version < required_version(batch)
+    exclusive_rollout waits while: syncing or rollout_generating
+    a sync runs only when: none of the four is set and rollout_version < trainer_version
 
 This module knows nothing about verl or Ray (the sync itself is a callable), so its invariants are unit-tested
 on plain threads.
@@ -46,7 +59,8 @@ class PolicyVersionGate:
         self.trainer_version = start_version
         self.rollout_version = start_version
         self._trainer_busy = False
-        self._rollout_busy = False
+        self._rollout_generating = False
+        self._held = False
         self._syncing = False
         self._error: BaseException | None = None
         # accounting, read and reset by the trainer once per step
@@ -60,24 +74,28 @@ class PolicyVersionGate:
         return batch_index - 1 - self.max_staleness
 
     def acquire_rollout(self, batch_index: int) -> int:
-        """Block until batch `batch_index` may be sampled; mark the rollout busy; return the version to use."""
+        """Block until batch `batch_index` may be sampled; mark the rollout generating; return the version to use.
+
+        Waits out a running sync, a hold by the trainer (validation) and a rollout that lags the bound.
+        """
         started = time.monotonic()
         with self._cond:
-            self._rollout_busy = False
+            if self._rollout_generating:
+                raise RuntimeError("acquire_rollout called twice without release_rollout")
             self._try_sync_locked()
-            while self._syncing or self.rollout_version < self.required_version(batch_index):
+            while self._syncing or self._held or self.rollout_version < self.required_version(batch_index):
                 self._raise_if_failed()
                 self._cond.wait(timeout=1.0)
                 self._try_sync_locked()
             self._raise_if_failed()
-            self._rollout_busy = True
+            self._rollout_generating = True
             self.rollout_idle_s += time.monotonic() - started
             return self.rollout_version
 
     def release_rollout(self) -> None:
-        """The rollout finished a batch and sits at a boundary: a pending sync may run now."""
+        """The rollout finished a batch and sits at a boundary: a pending sync or hold may run now."""
         with self._cond:
-            self._rollout_busy = False
+            self._rollout_generating = False
             self._try_sync_locked()
             self._cond.notify_all()
 
@@ -108,25 +126,26 @@ class PolicyVersionGate:
 
     @contextmanager
     def exclusive_rollout(self):
-        """Hold the rollout for the trainer (validation): wait for its boundary, keep it from starting a batch."""
+        """Hold the rollout engine for the trainer (validation).
+
+        Waits until the rollout is at a batch boundary (not generating) and no sync runs; while held, no batch
+        starts and no weights move. Leaving the hold runs a pending sync if both sides are idle.
+        """
         with self._cond:
-            while self._rollout_busy or self._syncing:
+            if self._held:
+                raise RuntimeError("exclusive_rollout is not reentrant")
+            while self._rollout_generating or self._syncing:
                 self._raise_if_failed()
                 self._cond.wait(timeout=1.0)
-            self._rollout_busy = True
+            self._raise_if_failed()
+            self._held = True
         try:
             yield
         finally:
-            self.release_rollout()
-
-    def wait_synced(self, version: int) -> None:
-        """Block until the rollout holds at least `version` (used at the end of training and in tests)."""
-        with self._cond:
-            self._try_sync_locked()
-            while self.rollout_version < version:
-                self._raise_if_failed()
-                self._cond.wait(timeout=1.0)
+            with self._cond:
+                self._held = False
                 self._try_sync_locked()
+                self._cond.notify_all()
 
     # ------------------------------------------------------------------ failure
     def fail(self, error: BaseException) -> None:
@@ -143,7 +162,7 @@ class PolicyVersionGate:
     # ------------------------------------------------------------------ sync
     def _try_sync_locked(self) -> None:
         """Push the newest weights if both sides are idle and the rollout is behind. Called with the lock held."""
-        if self._error is not None or self._syncing or self._trainer_busy or self._rollout_busy:
+        if self._error is not None or self._syncing or self._trainer_busy or self._rollout_generating or self._held:
             return
         if self.rollout_version >= self.trainer_version:
             return

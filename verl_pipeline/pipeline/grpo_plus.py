@@ -13,7 +13,7 @@ import torch
 
 
 def truncated_responses(
-    responses: torch.Tensor, response_mask: torch.Tensor, eos_token_ids: set[int], max_response_length: int
+    responses: torch.Tensor, response_mask: torch.Tensor, eos_token_ids: set[int], response_length: int
 ) -> torch.Tensor:
     """Which responses were cut off by the length limit: full length and not ended by an EOS token.
 
@@ -21,14 +21,15 @@ def truncated_responses(
         responses: [B, T] response token ids (right-padded).
         response_mask: [B, T] 1 for generated tokens.
         eos_token_ids: tokens that end a response.
-        max_response_length: the sampler's limit (`data.max_response_length`).
+        response_length: the sampler's limit (`actor_rollout_ref.rollout.response_length`, which verl
+            interpolates from `data.max_response_length` unless set).
     Returns:
         [B] bool.
     """
     lengths = response_mask.sum(dim=-1).long()  # [B]
     last = responses.gather(1, (lengths - 1).clamp(min=0).unsqueeze(1)).squeeze(1)  # [B]
     ended_by_eos = torch.tensor([int(t) in eos_token_ids for t in last.tolist()], dtype=torch.bool)
-    return (lengths >= max_response_length) & ~ended_by_eos
+    return (lengths >= response_length) & ~ended_by_eos
 
 
 def mask_truncated(response_mask: torch.Tensor, truncated: torch.Tensor) -> torch.Tensor:

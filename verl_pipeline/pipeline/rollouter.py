@@ -39,6 +39,10 @@ class RolloutBatch:
     gen_s: float  # wall time of sampling (rewards included)
     timing: dict[str, float] = field(default_factory=dict)
     finished_at: float = 0.0
+    # time.monotonic() when the gate let generation start and when it ended (the trace checks these against
+    # validation intervals: a batch's generation must not overlap a validation)
+    gen_started_at: float = 0.0
+    gen_ended_at: float = 0.0
 
 
 class _Stop:
@@ -129,7 +133,8 @@ class Rollouter:
         try:
             gen_output = self._generate(gen_input)
         finally:
-            gen_s = time.monotonic() - started
+            ended = time.monotonic()
+            gen_s = ended - started
             self.gate.release_rollout()
         timing: dict[str, Any] = dict(gen_output.meta_info.pop("timing", {}) or {})
         return RolloutBatch(
@@ -141,4 +146,6 @@ class Rollouter:
             gen_s=gen_s,
             timing=timing,
             finished_at=time.monotonic(),
+            gen_started_at=started,
+            gen_ended_at=ended,
         )

@@ -35,16 +35,14 @@ from verl.utils.checkpoint.checkpoint_manager import find_latest_ckpt_path
 from verl.utils.debug import marked_timer
 from verl.utils.tracking import ValidationGenerationsLogger
 
-from verl_pipeline.config import PipelineConfig
+from verl_pipeline.checkpoints import DATA_STATE_FILE, PIPELINE_STATE_FILE, resume_folder, resume_point
+from verl_pipeline.config import PipelineConfig, actor_role
 from verl_pipeline.pipeline import grpo_plus
 from verl_pipeline.pipeline.gate import PolicyVersionGate
 from verl_pipeline.pipeline.rollouter import RolloutBatch, Rollouter, RolloutProducerError
 from verl_pipeline.pipeline.summary import format_step_summary
-from verl_pipeline.task_runner import actor_role
 
 logger = logging.getLogger(__name__)
-
-PIPELINE_STATE_FILE = "pipeline_state.json"
 
 
 class PipelinedPPOTrainer(SeparateRayPPOTrainer):
@@ -85,6 +83,8 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         self.validation_generations_logger = ValidationGenerationsLogger(
             project_name=config.trainer.project_name, experiment_name=config.trainer.experiment_name
         )
+        # verl derives this from LoRA (reference = actor without adapter); config.check_unsupported_modes refuses
+        # LoRA, so the reference is always a model of its own
         self.ref_in_actor = False
         if config.algorithm.use_kl_in_reward:
             self.kl_ctrl_in_reward = core_algos.get_kl_controller(config.algorithm.kl_ctrl)
@@ -317,7 +317,10 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         test_freq, save_freq = self.config.trainer.test_freq, self.config.trainer.save_freq
         if self.val_dataset is not None and test_freq > 0 and (self.is_last_step or self.global_steps % test_freq == 0):
             with marked_timer("testing", self.timing_raw), gate.exclusive_rollout():
+                started = time.monotonic()
                 self.metrics.update(self._validate())
+                self._append_trace({"event": "validation", "after_step": self.global_steps,
+                                    "start": started, "end": time.monotonic()})
         if save_freq > 0 and (self.is_last_step or self.global_steps % save_freq == 0):
             with marked_timer("save_checkpoint", self.timing_raw), gate.training():
                 self.save_checkpoint(rollout)
@@ -338,7 +341,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             self.global_steps,
             max_ckpt_to_keep=self.config.trainer.get("max_actor_ckpt_to_keep", None),
         )
-        torch.save(rollout.data_state, os.path.join(folder, "data.pt"))
+        torch.save(rollout.data_state, os.path.join(folder, DATA_STATE_FILE))
         _atomic_write(
             os.path.join(folder, PIPELINE_STATE_FILE),
             json.dumps({"step": self.global_steps, "epoch": rollout.epoch, "batch_index": rollout.index}),
@@ -348,35 +351,18 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
 
     def _load_checkpoint(self):
         """Restore model, optimizer, step, epoch and data position (`trainer.resume_mode`: auto|resume_path|disable)."""
-        mode = self.config.trainer.resume_mode
-        if mode == "disable":
+        trainer = self.config.trainer
+        folder = resume_folder(trainer.resume_mode, trainer.get("resume_from_path"), trainer.default_local_dir)
+        if folder is None:
+            logger.info("no checkpoint to resume (trainer.resume_mode=%s): training from scratch", trainer.resume_mode)
             return 0
-        if mode == "resume_path":
-            folder = self.config.trainer.resume_from_path
-            if not folder or "global_step_" not in str(folder):
-                raise ValueError(
-                    f"trainer.resume_from_path={folder!r} must point at a global_step_N folder when "
-                    "trainer.resume_mode=resume_path"
-                )
-        else:
-            folder = find_latest_ckpt_path(os.path.abspath(self.config.trainer.default_local_dir))
-            if folder is None:
-                logger.info("no checkpoint found in %s: training from scratch", self.config.trainer.default_local_dir)
-                return 0
-        folder = os.path.abspath(folder)
-        self.global_steps = int(folder.rsplit("global_step_", 1)[-1])
+        point = resume_point(folder, len(self.train_dataloader))  # refuses a checkpoint without data.pt
+        self.global_steps = point.step
         self.actor_rollout_wg.load_checkpoint(
-            os.path.join(folder, "actor"), del_local_after_load=self.config.trainer.del_local_ckpt_after_load
+            os.path.join(folder, "actor"), del_local_after_load=trainer.del_local_ckpt_after_load
         )
-        data_path = os.path.join(folder, "data.pt")
-        if os.path.exists(data_path):
-            self.train_dataloader.load_state_dict(torch.load(data_path, weights_only=False))
-        state_path = os.path.join(folder, PIPELINE_STATE_FILE)
-        if os.path.exists(state_path):
-            with open(state_path) as f:
-                self._start_epoch = int(json.load(f)["epoch"])
-        else:  # a checkpoint written by verl's own trainer: derive the epoch as verl does
-            self._start_epoch = self.global_steps // max(1, len(self.train_dataloader))
+        self.train_dataloader.load_state_dict(torch.load(point.data_state, weights_only=False))
+        self._start_epoch = point.epoch
         print(f"[verl_pipeline] resumed from {folder}: step {self.global_steps}, epoch {self._start_epoch}")
         return self.global_steps
 
@@ -411,12 +397,19 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         """Append what this step trained on (prompt indices, versions) to `pipeline.trace_file` (JSON lines)."""
         extra = batch.non_tensor_batch.get("extra_info")
         indices = sorted({int(e.get("index", -1)) for e in extra}) if extra is not None else []
+        # the versions the rollout server reports per sample (min and max over its generation): one batch, one
+        # version, unless a weight sync ran mid-generation
+        reported = [batch.non_tensor_batch.get(k) for k in ("min_global_steps", "max_global_steps")]
+        sample_versions = sorted({int(v) for vs in reported if vs is not None for v in vs if v is not None})
         record = {
             "step": self.global_steps,
             "batch_index": rollout.index,
             "epoch": rollout.epoch,
             "policy_version": rollout.policy_version,
             "prompt_indices": indices,
+            "sample_versions": sample_versions,
+            "gen_start": rollout.gen_started_at,
+            "gen_end": rollout.gen_ended_at,
             "staleness": self.metrics.get("pipeline/staleness"),
             "score_mean": self.metrics.get("critic/score/mean"),
             "pg_loss": self.metrics.get("actor/pg_loss"),

@@ -6,7 +6,8 @@
 - `hf_rollout`: the CPU rollout server, replica and server adapter, registered with verl as rollout `hf`.
 - `weight_sync`: the `ray_store` checkpoint engine that pushes trainer weights to a separate rollout pool.
 
-Names resolve lazily, so importing this package costs nothing until a name is used.
+Only workers live here: the trainer is `verl_pipeline.pipeline.trainer.PipelinedPPOTrainer` and the agent-loop
+manager `verl_pipeline.pipeline.agent_loop.TimestampedAgentLoopManager`. Names resolve lazily, so importing this package costs nothing until a name is used.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ _EXPORTS = {
     "HFReplica": "verl_pipeline.workers.hf_rollout",
     "HFServerAdapter": "verl_pipeline.workers.hf_rollout",
     "RayStoreCheckpointEngine": "verl_pipeline.workers.weight_sync",
-    "PipelinedPPOTrainer": "verl_pipeline.pipeline.trainer",
-    "TimestampedAgentLoopManager": "verl_pipeline.pipeline.agent_loop",
 }
 
 __all__ = sorted(_EXPORTS)

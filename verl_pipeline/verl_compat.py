@@ -1,0 +1,59 @@
+"""The private verl symbols verl_pipeline overrides, calls or reads, with the parameters it relies on.
+
+verl 0.9.1 has no public API for these; a verl upgrade that renames or reshapes one should fail in
+`tests/test_verl_compat.py` (which calls `missing()`), not mid-run. This module is the list, not yet the only
+path: the call sites (pipeline/trainer.py, pipeline/agent_loop.py, plugins.py, patches/fsdp_engine_cpu.py) still
+reach verl directly, each naming its symbol here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+# (module, attribute path, parameters after self in order, or None for a non-callable / any signature)
+PRIVATE_SEAMS: list[tuple[str, str, tuple[str, ...] | None]] = [
+    # PipelinedPPOTrainer.train_step runs verl's fit stages one by one (pipeline/trainer.py)
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._fit_compute_reward", ("batch",)),
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._fit_compute_log_prob", ("batch",)),
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._fit_compute_ref_log_prob", ("batch",)),
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._fit_compute_advantage", ("batch",)),
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._fit_update_actor", ("batch",)),
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._fit_collect_metrics", ("batch",)),
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._validate", ("merged",)),
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._get_gen_batch", ("batch",)),
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._balance_batch",
+     ("batch", "metrics", "logging_prefix", "keep_minibatch")),
+    ("verl.experimental.separation.ray_trainer", "SeparateRayPPOTrainer._create_dataloader",
+     ("train_dataset", "val_dataset", "collate_fn", "train_sampler")),
+    # TimestampedAgentLoopWorker wraps the per-sample reward call (pipeline/agent_loop.py)
+    ("verl.experimental.agent_loop.agent_loop", "AgentLoopWorker._compute_score", ("outputs", "kwargs")),
+    # plugins.py registers the hf rollout adapter; there is no public registration function for it
+    ("verl.workers.rollout.base", "_ROLLOUT_REGISTRY", None),
+    # patches/fsdp_engine_cpu.py adds the FSDP engines for device cpu
+    ("verl.workers.engine.base", "EngineRegistry._engines", None),
+]
+
+
+def _resolve(module: str, path: str):
+    obj = importlib.import_module(module)
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def missing() -> list[str]:
+    """Each seam that does not exist or no longer takes the parameters we pass, as a readable line."""
+    problems = []
+    for module, path, params in PRIVATE_SEAMS:
+        try:
+            obj = _resolve(module, path)
+        except (ImportError, AttributeError) as exc:
+            problems.append(f"{module}.{path}: not found ({exc})")
+            continue
+        if params is None:
+            continue
+        names = tuple(p for p in inspect.signature(obj).parameters if p != "self")
+        if names[: len(params)] != params:
+            problems.append(f"{module}.{path}: parameters {names}, expected {params} first")
+    return problems
