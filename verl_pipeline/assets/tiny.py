@@ -40,6 +40,11 @@ class TinyModelSpec:
     seed: int = 0
 
 
+# vLLM's CPU attention kernels take head_dim 32, 64, 80, 96, 112, 128, 160, ... only: hidden 64 over 2 heads
+# (1 KV head) is the default spec at head_dim 32.
+VLLM_CPU_SPEC = TinyModelSpec(num_attention_heads=2, num_key_value_heads=1)
+
+
 def cache_root() -> Path:
     return Path(os.environ.get("VERL_PIPELINE_CACHE", Path.home() / ".cache" / "verl_pipeline"))
 
