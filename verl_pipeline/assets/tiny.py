@@ -43,6 +43,12 @@ class TinyModelSpec:
     seed: int = 0
 
 
+# vLLM's CPU attention kernels take head_dim 32, 64, 80, 96, 112, 128, 160, ... only: hidden 64 over 2 heads
+# (1 KV head) is the default spec at head_dim 32.
+VLLM_CPU_SPEC = TinyModelSpec(num_attention_heads=2, num_key_value_heads=1)
+
+
+
 def _tokenizer_corpus() -> list[str]:
     """Text the BPE merges are learned from: coding-problem statements and Python, as the model will see."""
     texts = [p["problem"] for p in load_bundled_problems()]
