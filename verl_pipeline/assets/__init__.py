@@ -32,10 +32,10 @@ def resolve_asset(name: str) -> str:
         from verl_pipeline.assets.smollm2 import smollm2_path
 
         return smollm2_path()
-    if name in ("easy_code_train", "easy_code_val"):
+    if name in ("easy_code_train", "easy_code_val", "easy_code_val_small"):
         from verl_pipeline.assets.easy_code import easy_parquet
 
-        return easy_parquet(name.rsplit("_", 1)[1])
+        return easy_parquet(name.removeprefix("easy_code_"))
     if name == "smoke_train":
         from verl_pipeline.assets.problems import smoke_parquet
 
@@ -44,4 +44,4 @@ def resolve_asset(name: str) -> str:
 
 
 ASSETS = ("tiny_model", "tiny_coder", "bundled_train", "bundled_val", "smoke_train", "toy_train", "toy_val", "toy_reward_file",
-          "smollm2", "easy_code_train", "easy_code_val")
+          "smollm2", "easy_code_train", "easy_code_val", "easy_code_val_small")

@@ -147,7 +147,14 @@ def verl_rows(split: str, sources: set[str] | None = None) -> list[dict]:
 
 
 def easy_parquet(split: str) -> str:
-    """Path of the `split` problems as a verl parquet file, written to the cache on first use."""
+    """Path of a split as a verl parquet file, written to the cache on first use.
+
+    "val_small" is the held-out subset the recipe validates on during training (the first 4 constants of each
+    held-out family: 16 problems, a few minutes of CPU generation); the full "val" split is for `eval generate`.
+    """
     from verl_pipeline.assets.problems import write_rows
 
+    if split == "val_small":
+        small = {f"easy_code/{f.name}/{k}" for f in FAMILIES if f.split == "val" for k in f.constants[:4]}
+        return write_rows("easy_code-val_small", verl_rows("val", small))
     return write_rows(f"easy_code-{split}", verl_rows(split))
