@@ -32,6 +32,14 @@ def resolve_asset(name: str) -> str:
         from verl_pipeline.assets import toy_task
 
         return toy_task.__file__
+    if name == "smollm2":
+        from verl_pipeline.assets.smollm2 import smollm2_path
+
+        return smollm2_path()
+    if name in ("easy_code_train", "easy_code_val", "easy_code_val_small"):
+        from verl_pipeline.assets.easy_code import easy_parquet
+
+        return easy_parquet(name.removeprefix("easy_code_"))
     if name == "smoke_train":
         from verl_pipeline.assets.warmup import smoke_parquet
 
@@ -39,4 +47,5 @@ def resolve_asset(name: str) -> str:
     raise ValueError(f"unknown asset ${{vp:{name}}}; known: {', '.join(ASSETS)}")
 
 
-ASSETS = ("tiny_model", "tiny_model_vllm", "tiny_coder", "bundled_train", "bundled_val", "smoke_train", "toy_train", "toy_val", "toy_reward_file")
+ASSETS = ("tiny_model", "tiny_model_vllm", "tiny_coder", "bundled_train", "bundled_val", "smoke_train", "toy_train", "toy_val",
+          "toy_reward_file", "smollm2", "easy_code_train", "easy_code_val", "easy_code_val_small")
