@@ -30,12 +30,18 @@ import ast
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from verl_pipeline.data.sources import SOURCES, decode_lcb_tests
 
 from . import runner
+
+# The reward manager parses tests on several threads. CPython 3.11 keeps the depth counter of its AST-to-object
+# conversion in per-interpreter state, so two concurrent ast.parse calls can corrupt it and raise
+# "SystemError: AST constructor recursion depth mismatch" (seen in CI, ending a training run); one at a time.
+_AST_PARSE_LOCK = threading.Lock()
 
 # default per-test time limits (s): DeepCoder/rLLM use 6 s for LiveCodeBench, 12 s for the rest
 TIME_LIMITS = {s.name: s.time_limit_s for s in SOURCES.values()}  # the shared registry's
@@ -133,7 +139,8 @@ def _load(gt: Any) -> Any:
         pass
     if len(gt) <= _MAX_LITERAL_CHARS:
         try:
-            return ast.literal_eval(gt)  # rLLM's files store some tests as Python reprs
+            with _AST_PARSE_LOCK:  # literal_eval parses
+                return ast.literal_eval(gt)  # rLLM's files store some tests as Python reprs
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             pass
     try:
@@ -307,7 +314,8 @@ def _leetcode(raw: Any) -> tuple[list[Test], str]:
     if not isinstance(source, str):
         raise BadTests("leetcode tests must be {'functional': '<python source of check()>'}")
     try:
-        module = ast.parse(source)
+        with _AST_PARSE_LOCK:
+            module = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         raise BadTests(f"leetcode check() does not parse: {str(e)[:80]}") from None
     check = next((n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
