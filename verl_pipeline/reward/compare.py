@@ -71,7 +71,8 @@ def _token_matches(got: str, want: str, tol: float) -> bool:
     return False
 
 
-def compare_stdout(output: bytes, expected: str, tol: float = DEFAULT_TOL) -> str | None:
+def _stripped_lines(output: bytes, expected: str) -> list[tuple[str, str]] | str:
+    """(got, want) pairs of stripped lines of the stripped texts, or why they cannot be paired."""
     try:
         text = output.decode("utf-8")
     except UnicodeDecodeError:
@@ -80,7 +81,14 @@ def compare_stdout(output: bytes, expected: str, tol: float = DEFAULT_TOL) -> st
     want_lines = [line.strip() for line in expected.strip().split("\n")]
     if len(got_lines) != len(want_lines):
         return f"expected {len(want_lines)} lines, got {len(got_lines)}"
-    for n, (got, want) in enumerate(zip(got_lines, want_lines), 1):
+    return list(zip(got_lines, want_lines))
+
+
+def compare_stdout(output: bytes, expected: str, tol: float = DEFAULT_TOL) -> str | None:
+    lines = _stripped_lines(output, expected)
+    if isinstance(lines, str):
+        return lines
+    for n, (got, want) in enumerate(lines, 1):
         if got == want:
             continue
         got_tokens, want_tokens = got.split(), want.split()
@@ -102,15 +110,10 @@ def compare_stdout_lcb(output: bytes, expected: str) -> str | None:
     """LiveCodeBench's official stdout rule: stripped text, stripped lines, equal line counts; each
     line identical, or its whitespace-separated tokens all Decimals equal to the expected ones
     (exact: ``0.30000000000000004`` is not ``0.3``; ``5.0`` is ``5``; ``inf`` is ``Infinity``)."""
-    try:
-        text = output.decode("utf-8")
-    except UnicodeDecodeError:
-        return "output is not valid UTF-8"
-    got_lines = [line.strip() for line in text.strip().split("\n")]
-    want_lines = [line.strip() for line in expected.strip().split("\n")]
-    if len(got_lines) != len(want_lines):
-        return f"expected {len(want_lines)} lines, got {len(got_lines)}"
-    for n, (got, want) in enumerate(zip(got_lines, want_lines), 1):
+    lines = _stripped_lines(output, expected)
+    if isinstance(lines, str):
+        return lines
+    for n, (got, want) in enumerate(lines, 1):
         if got == want:
             continue
         got_d, want_d = _decimals(got), _decimals(want)
