@@ -31,9 +31,12 @@ B="python3 benchmarks/gpu/one_gpu.py"
 EXTRA="--graphs ${GRAPHS:-compiled}"
 STEPS=${STEPS:-6}; WARMUP=${WARMUP:-2}
 run() {
-  $B run --bench /tmp/vpbench --results "$R" --gpu-memory $MEM --timeout "$2" --config "$1" \
-     --steps "$STEPS" --warmup "$WARMUP" $EXTRA
-  pkill -9 -f -i vllm; pkill -9 -f compile_worker; sleep 2
+  # its own session, so what it leaves (vLLM workers, compile workers) is ended by its group id, never by name
+  setsid $B run --bench /tmp/vpbench --results "$R" --gpu-memory $MEM --timeout "$2" --config "$1" \
+     --steps "$STEPS" --warmup "$WARMUP" $EXTRA &
+  local pid=$!
+  wait $pid
+  kill -9 -- -$pid 2>/dev/null; sleep 2
 }
 case $PART in
   ours)

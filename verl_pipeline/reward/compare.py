@@ -122,18 +122,26 @@ def compare_stdout_lcb(output: bytes, expected: str) -> str | None:
     return None
 
 
+def _returned_value(result: bytes) -> tuple[Any, str | None]:
+    """The value a call-based program returned (as the sandbox serialised it), or why there is none."""
+    if not result:
+        return None, "the function returned nothing (the process ended before returning)"
+    try:
+        got = json.loads(result, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as e:
+        return None, f"result is not valid JSON: {str(e)[:60]}"
+    if isinstance(got, dict) and set(got) == {UNUSABLE}:
+        return None, f"unusable return value: {got[UNUSABLE]}"
+    return got, None
+
+
 def compare_result_lcb(result: bytes, expected: Any) -> str | None:
     """LiveCodeBench's call-based rule: Python ``==`` between the returned value and the expected
     JSON (``True == 1``, ``2.0 == 2``; floats exact). Our returned value arrives as JSON too, so a
     tuple has already become a list (LiveCodeBench converts only a top-level tuple)."""
-    if not result:
-        return "the function returned nothing (the process ended before returning)"
-    try:
-        got = json.loads(result, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as e:
-        return f"result is not valid JSON: {str(e)[:60]}"
-    if isinstance(got, dict) and set(got) == {UNUSABLE}:
-        return f"unusable return value: {got[UNUSABLE]}"
+    got, problem = _returned_value(result)
+    if problem is not None:
+        return problem
     try:
         if got == expected:
             return None
@@ -172,14 +180,9 @@ def values_equal(got: Any, want: Any, tol: float = DEFAULT_TOL) -> bool:
 
 
 def compare_result(result: bytes, expected: Any, alternatives: tuple = (), tol: float = DEFAULT_TOL) -> str | None:
-    if not result:
-        return "the function returned nothing (the process ended before returning)"
-    try:
-        got = json.loads(result, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as e:
-        return f"result is not valid JSON: {str(e)[:60]}"
-    if isinstance(got, dict) and set(got) == {UNUSABLE}:
-        return f"unusable return value: {got[UNUSABLE]}"
+    got, problem = _returned_value(result)
+    if problem is not None:
+        return problem
     try:
         if any(values_equal(got, want, tol) for want in (expected, *alternatives)):
             return None
