@@ -44,3 +44,24 @@ def read_trace(path: Path, event: str | None = None) -> list[dict]:
     if event is None:
         return [r for r in records if "step" in r]
     return [r for r in records if r.get("event") == event]
+
+
+def shm_entries() -> set[str]:
+    """POSIX shared memory and semaphores of this machine (vLLM's engines keep their queues there)."""
+    return {name for name in os.listdir("/dev/shm") if name.startswith(("psm_", "sem.mp-"))}
+
+
+def processes_with_env(marker: str) -> list[str]:
+    """Live processes whose environment holds `marker` (a token only one run's processes inherit)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if marker.encode() not in f.read():
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{pid}: {cmdline[:120]}")
+        except OSError:
+            continue
+    return found

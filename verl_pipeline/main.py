@@ -145,12 +145,27 @@ def compose_config(overrides: list[str], validate: bool = True):
 
 
 def run(cfg) -> None:
+    import ray
+    from omegaconf import open_dict
     from verl.trainer.main_ppo import run_ppo
 
+    from verl_pipeline import engine_ledger
     from verl_pipeline.task_runner import PipelineTaskRunner
 
     prepare(cfg)
-    run_ppo(cfg, task_runner_class=PipelineTaskRunner)
+    ledger = engine_ledger.open_ledger()
+    os.environ[engine_ledger.LEDGER_ENV] = ledger
+    with open_dict(cfg):
+        cfg.ray_kwargs.ray_init.runtime_env.env_vars[engine_ledger.LEDGER_ENV] = ledger
+    try:
+        run_ppo(cfg, task_runner_class=PipelineTaskRunner)
+    finally:
+        # Ray ends the rollout servers with SIGKILL; their engines' shared memory stays unless removed here
+        if ray.is_initialized():
+            ray.shutdown()
+        leftovers = engine_ledger.clean(ledger)
+        if leftovers:
+            print(f"[verl_pipeline] after the run: {leftovers}", file=sys.stderr, flush=True)
 
 
 def main() -> None:

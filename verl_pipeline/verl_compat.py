@@ -57,3 +57,28 @@ def missing() -> list[str]:
         if names[: len(params)] != params:
             problems.append(f"{module}.{path}: parameters {names}, expected {params} first")
     return problems
+
+
+def rollout_servers(llm_server_manager) -> list:
+    """The server actors of every rollout replica (`RolloutReplica.servers`)."""
+    return [server for replica in llm_server_manager.get_replicas() for server in replica.servers]
+
+
+def shutdown_rollout_engines(llm_server_manager, timeout_s: float = 60.0) -> None:
+    """Shut each vLLM server's engine down cleanly (verl has no call for it: `vLLMHttpServer.engine` is its
+    `AsyncLLM`). Without it the engines die by Ray's SIGKILL and their /dev/shm segments stay; a server that is
+    already dead or has no engine (our `hf` replica) is skipped."""
+    import ray
+
+    def shutdown(server):
+        engine = getattr(server, "engine", None)
+        if engine is not None and hasattr(engine, "shutdown"):
+            engine.shutdown()
+
+    calls = [s.__ray_call__.remote(shutdown) for s in rollout_servers(llm_server_manager)]
+    ready, _ = ray.wait(calls, num_returns=len(calls), timeout=timeout_s)
+    for ref in ready:
+        try:
+            ray.get(ref)
+        except ray.exceptions.RayError:
+            pass  # a dead server: the driver's engine ledger removes what it left

@@ -1,13 +1,19 @@
 """vLLM general plugin (entry point `vllm.general_plugins`): vLLM loads it in every one of its processes.
 
 verl's vLLM server spawns its engine core and workers as fresh processes that never import verl, so our
-`verl.plugins` entry point does not reach them; vLLM's own plugin group does. Only the CPU patch lives here.
+`verl.plugins` entry point does not reach them; vLLM's own plugin group does. Two things live here: the
+engine ledger (every platform: what a killed engine leaves in /dev/shm is removed by the driver,
+`verl_pipeline.engine_ledger`) and the CPU patch.
 """
 
 from __future__ import annotations
 
 
 def register() -> None:
+    from verl_pipeline import engine_ledger
+
+    engine_ledger.install()
+
     from vllm.platforms import current_platform
 
     if not current_platform.is_cpu():

@@ -41,6 +41,7 @@ from verl_pipeline.pipeline import grpo_plus
 from verl_pipeline.pipeline.gate import PolicyVersionGate
 from verl_pipeline.pipeline.rollouter import RolloutBatch, Rollouter, RolloutProducerError
 from verl_pipeline.pipeline.summary import format_step_summary
+from verl_pipeline.verl_compat import rollout_servers, shutdown_rollout_engines
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         def node_of(actor):
             return actor.__ray_call__.remote(lambda self: ray.get_runtime_context().get_node_id())
 
-        servers = [s for replica in self.llm_server_manager.get_replicas() for s in replica.servers]
+        servers = rollout_servers(self.llm_server_manager)
         return {
             "trainer_nodes": ray.get([node_of(w) for w in self.actor_rollout_wg.workers]),
             "rollout_nodes": ray.get([node_of(s) for s in servers]),
@@ -160,7 +161,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         import ray
 
         affinity = self.pipeline.cpu_affinity or {}
-        servers = [s for replica in self.llm_server_manager.get_replicas() for s in replica.servers]
+        servers = rollout_servers(self.llm_server_manager)
         calls = []
         for side, actors in (("trainer", self.actor_rollout_wg.workers), ("rollout", servers)):
             if side in affinity:
@@ -174,6 +175,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         """Train `total_training_steps` steps; the rollout samples ahead of the trainer within the bound."""
         start_step, gate = self._begin()
         if start_step is None:  # val_only
+            shutdown_rollout_engines(self.llm_server_manager)
             return
         rollouter = Rollouter(
             gate,
@@ -203,6 +205,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         finally:
             rollouter.stop()
             self._shutdown_dump_executor()
+            shutdown_rollout_engines(self.llm_server_manager)
 
     def _begin(self) -> tuple[int | None, PolicyVersionGate]:
         """Tracking, placement, resume, the initial weight push, validation before training; the gate."""

@@ -1,0 +1,92 @@
+"""The engine ledger: what a run's vLLM processes register is removed at the end of the run, nothing else."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from multiprocessing import shared_memory
+
+from verl_pipeline import engine_ledger
+
+# Stands in for a vLLM engine core: it installs the ledger (as verl_pipeline.vllm_plugin does), creates a
+# shared-memory queue and a lock the way vLLM does, and then never shuts down.
+ENGINE = textwrap.dedent("""
+    import multiprocessing, sys, time
+    from multiprocessing import shared_memory
+    from verl_pipeline import engine_ledger
+    engine_ledger.install()
+    engine_ledger.install()  # vLLM may load its plugins twice in one process: recorded once
+    queue = shared_memory.SharedMemory(create=True, size=1 << 16)
+    lock = multiprocessing.get_context("spawn").Lock()
+    print(queue.name, lock._semlock.name, flush=True)
+    time.sleep(600)
+""")
+
+
+def start_engine(ledger: str) -> tuple[subprocess.Popen, list[str]]:
+    env = {**os.environ, engine_ledger.LEDGER_ENV: ledger}
+    proc = subprocess.Popen([sys.executable, "-c", ENGINE], env=env, stdout=subprocess.PIPE, text=True)
+    queue, sem = proc.stdout.readline().split()
+    return proc, [queue, "sem." + sem.lstrip("/")]
+
+
+def test_clean_ends_the_runs_engine_and_removes_its_segments(tmp_path):
+    ledger = engine_ledger.open_ledger()
+    proc, files = start_engine(ledger)
+    try:
+        assert all(os.path.exists(f"/dev/shm/{name}") for name in files)
+        records = open(os.path.join(ledger, "records")).read().splitlines()
+        assert sum(r.startswith("process ") for r in records) == 1
+        left = engine_ledger.clean(ledger, grace_s=5)
+        assert proc.wait(timeout=10) is not None
+        assert left.processes_ended == [proc.pid]
+        assert [name for name in files if os.path.exists(f"/dev/shm/{name}")] == []
+        assert not os.path.exists(ledger)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_clean_touches_no_process_and_no_segment_outside_the_ledger(tmp_path):
+    ledger = engine_ledger.open_ledger()
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    own = shared_memory.SharedMemory(create=True, size=4096)
+    try:
+        proc, _ = start_engine(ledger)
+        engine_ledger.clean(ledger, grace_s=5)
+        proc.wait(timeout=10)
+        time.sleep(0.2)
+        assert bystander.poll() is None
+        assert os.path.exists(f"/dev/shm/{own.name}")
+    finally:
+        bystander.kill()
+        bystander.wait()
+        own.close()
+        own.unlink()
+
+
+def test_a_recorded_pid_reused_by_another_process_is_not_ended(tmp_path):
+    ledger = engine_ledger.open_ledger()
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        # the same pid, another start time: the recorded process is gone and the pid now names someone else
+        with open(os.path.join(ledger, "records"), "w") as f:
+            f.write(f"process {bystander.pid} 1\n")
+        left = engine_ledger.clean(ledger, grace_s=1)
+        assert left.processes_ended == [] and bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_without_a_ledger_in_the_environment_nothing_is_recorded(monkeypatch):
+    from multiprocessing import resource_tracker
+
+    monkeypatch.delenv(engine_ledger.LEDGER_ENV, raising=False)
+    before = resource_tracker.register
+    engine_ledger.install()
+    assert resource_tracker.register is before

@@ -1,0 +1,138 @@
+"""What a run's vLLM processes leave behind when they die without shutting down, and its removal.
+
+vLLM's engine core and workers create their message queues and locks as POSIX shared memory and semaphores
+(`/dev/shm/psm_*`, `/dev/shm/sem.mp-*`, ~400 MB per engine on CPU) and unlink them only on a clean shutdown.
+Ray ends a rollout server with SIGKILL (at `ray.shutdown()`, or when the server or a node dies), and an
+engine core whose server was killed keeps running, orphaned. So every vLLM process of a run records itself
+and every segment it registers with Python's resource tracker in a ledger directory (its path in the
+environment, `LEDGER_ENV`, set by the driver), and the driver, once Ray is down, ends the recorded processes
+that still run and unlinks the recorded segments that still exist. Nothing else is touched: a process is
+ended only if its pid *and* start time match a record, a segment only if a process of this run registered it.
+
+The ledger reaches the processes of the driver's machine only; on a multi-node cluster the clean shutdown
+of the engines at the end of training (`PipelinedPPOTrainer.fit`) is what frees the other nodes.
+No verl or Ray import: vLLM's processes load this through `verl_pipeline.vllm_plugin`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+LEDGER_ENV = "VERL_PIPELINE_ENGINE_LEDGER"
+_SHM_DIR = "/dev/shm"
+# resource-tracker type -> file name under /dev/shm (glibc maps sem_open("/x") to /dev/shm/sem.x)
+_SEGMENT_FILE = {"shared_memory": "{}", "semaphore": "sem.{}"}
+
+
+@dataclass
+class Leftovers:
+    processes_ended: list[int] = field(default_factory=list)
+    segments_removed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.processes_ended or self.segments_removed)
+
+    def __str__(self) -> str:
+        return (f"ended {len(self.processes_ended)} leftover vLLM process(es) {self.processes_ended}, "
+                f"removed {len(self.segments_removed)} /dev/shm segment(s)")
+
+
+def open_ledger() -> str:
+    """A fresh ledger directory for one run (the driver exports it as `LEDGER_ENV`)."""
+    return tempfile.mkdtemp(prefix="verl_pipeline-engines-")
+
+
+def _start_time(pid: int) -> str | None:
+    """Field 22 of /proc/PID/stat (clock ticks since boot): with the pid, it names one process for good."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in ("Z", "X") else fields[19]  # a zombie is already gone: only its parent can reap it
+
+
+def _append(ledger: str, line: str) -> None:
+    # one write per line with O_APPEND: records of concurrent processes never interleave
+    fd = os.open(os.path.join(ledger, "records"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, (line + "\n").encode())
+    finally:
+        os.close(fd)
+
+
+def install() -> None:
+    """In a vLLM process of a ledgered run: record this process and every segment it will register."""
+    ledger = os.environ.get(LEDGER_ENV)
+    if not ledger or not os.path.isdir(ledger):
+        return
+    from multiprocessing import resource_tracker
+
+    if getattr(resource_tracker.register, "_verl_pipeline_ledger", None) == ledger:
+        return  # plugins load more than once in a process
+    pid = os.getpid()
+    _append(ledger, f"process {pid} {_start_time(pid)}")
+    original = resource_tracker.register
+
+    def register(name, rtype):
+        if rtype in _SEGMENT_FILE:
+            _append(ledger, f"{rtype} {name.lstrip('/')}")
+        return original(name, rtype)
+
+    register._verl_pipeline_ledger = ledger
+    resource_tracker.register = register
+
+
+def _read(ledger: str) -> tuple[dict[int, str], list[str]]:
+    processes, segments = {}, []
+    try:
+        with open(os.path.join(ledger, "records")) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return processes, segments
+    for line in lines:
+        kind, _, rest = line.partition(" ")
+        if kind == "process":
+            pid, start = rest.split()
+            processes[int(pid)] = start
+        elif kind in _SEGMENT_FILE:
+            segments.append(_SEGMENT_FILE[kind].format(rest))
+    return processes, segments
+
+
+def clean(ledger: str, grace_s: float = 10.0) -> Leftovers:
+    """End the recorded processes still running (SIGTERM: vLLM's engine core then unlinks its own segments;
+    SIGKILL after `grace_s`), unlink the recorded segments still present, remove the ledger."""
+    processes, segments = _read(ledger)
+    running = [pid for pid, start in processes.items() if pid != os.getpid() and _start_time(pid) == start]
+    for pid in running:
+        _signal(pid, signal.SIGTERM)
+    alive = list(running)
+    deadline = time.monotonic() + grace_s
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in alive if _start_time(pid) == processes[pid]]
+    for pid in alive:
+        _signal(pid, signal.SIGKILL)
+    left = Leftovers(processes_ended=running)
+    for name in dict.fromkeys(segments):
+        try:
+            os.unlink(os.path.join(_SHM_DIR, name))
+            left.segments_removed.append(name)
+        except FileNotFoundError:
+            pass
+    shutil.rmtree(ledger, ignore_errors=True)
+    return left
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
