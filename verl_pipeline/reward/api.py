@@ -8,7 +8,10 @@ Verdicts: ``AC`` accepted; ``WA`` wrong answer; ``TLE`` over the time limit; ``M
 ``RE`` crashed, exited non-zero or was killed by a signal (even if its output was right); ``OLE``
 output over the cap; ``CE`` does not compile; ``NO_CODE`` no Python block in the answer;
 ``BAD_TESTS`` the dataset's tests are unusable (``reason`` says why); ``SANDBOX_ERROR`` the
-sandbox itself failed (logged; score 0).
+sandbox itself failed (logged; score 0); ``INTERNAL_ERROR`` the grader raised something it did not
+expect while reading this sample's tests or judging it (logged with the traceback, counted as
+``internal_errors`` in ``sandbox.counters()``; score 0): one sample's verdict, never an exception
+that ends the caller's run.
 
 Options, from keyword arguments or else from ``extra_info`` (keyword arguments win; the data
 source sets the defaults): ``time_limit_s`` per test (LiveCodeBench 6, others 12),
@@ -150,10 +153,15 @@ def judge(data_source: str, solution_str: str, ground_truth: Any, extra_info: di
     start = time.monotonic()
     source = formats.canonical_source(data_source)  # ValueError: a caller bug, not model output
     try:
-        opts = parse_options(source, extra_info, kwargs)
+        opts = parse_options(source, extra_info, kwargs)  # ValueError: a bad keyword, the caller's bug
+    except BadTests as e:
+        return Verdict("BAD_TESTS", str(e), time_s=time.monotonic() - start)
+    try:
         problem = formats.parse_problem(source, ground_truth, extra_info)
     except BadTests as e:
         return Verdict("BAD_TESTS", str(e), time_s=time.monotonic() - start)
+    except Exception as e:  # e.g. a SystemError out of ast.parse: this sample's verdict, not the run's end
+        return _internal_error(f"reading the {source} tests", e, start)
     selected = formats.select_tests(problem.tests, opts.max_tests)
     code = extract_code(solution_str) if isinstance(solution_str, str) else None
     if code is None:
@@ -167,10 +175,17 @@ def judge(data_source: str, solution_str: str, ground_truth: Any, extra_info: di
         logger.warning("code sandbox failed (%s): %s", layer, e)
         verdict.verdict, verdict.reason = "SANDBOX_ERROR", str(e)[:300]
     except Exception as e:  # one bad sample must not take the reward worker down
-        logger.exception("internal error while judging a %s response", source)
-        verdict.verdict, verdict.reason = "SANDBOX_ERROR", f"internal error: {type(e).__name__}: {e}"[:300]
+        failed = _internal_error(f"judging a {source} response", e, start)
+        verdict.verdict, verdict.reason = failed.verdict, failed.reason
     verdict.time_s = time.monotonic() - start
     return verdict
+
+
+def _internal_error(stage: str, error: Exception, start: float) -> Verdict:
+    logger.exception("internal error while %s", stage)
+    sandbox.count("internal_errors")
+    return Verdict("INTERNAL_ERROR", f"internal error while {stage}: {type(error).__name__}: {error}"[:300],
+                   time_s=time.monotonic() - start)
 
 
 def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: list[int], opts: Options, layer: str) -> None:

@@ -584,7 +584,7 @@ def program(
             # a pooled sandbox died while idle (killed, out of memory): nothing of this program
             # ran yet, so one fresh sandbox is a fair retry
             logger.warning("pooled code sandbox failed at load (%s); retrying on a fresh one", e)
-            _count("sandbox_retries")
+            count("sandbox_retries")
             retries = 1
             sb.kill()
             sb = Sandbox(layer)
@@ -603,16 +603,18 @@ _counters: collections.Counter = collections.Counter()
 _counters_lock = threading.Lock()
 
 
-def _count(name: str) -> None:
+def count(name: str) -> None:
+    """Add one to the per-process event counter ``name`` (see ``counters``)."""
     with _counters_lock:
         _counters[name] += 1
 
 
 def counters() -> dict[str, int]:
     """Events of this process so far: ``sandbox_retries`` (a pooled sandbox failed at load and the
-    program was loaded again into a fresh one). For the reward manager's metrics."""
+    program was loaded again into a fresh one) and ``internal_errors`` (``INTERNAL_ERROR`` verdicts:
+    the grader raised something unexpected on a sample). For the reward manager's metrics."""
     with _counters_lock:
-        return {"sandbox_retries": _counters["sandbox_retries"]}
+        return {name: _counters[name] for name in ("sandbox_retries", "internal_errors")}
 
 
 def close_sandboxes() -> None:
