@@ -49,16 +49,18 @@ _MISSING = object()
 class Rules:
     """How a rule set differs; both run in the same sandbox with the same protections."""
 
-    recursion_limit: int | None  # sys.setrecursionlimit in each test process; None: Python's 1000
-    exit_is_success: bool  # SystemExit with any code counts as a normal end (output so far judged)
+    runtime: sandbox.Runtime  # what changes inside the test processes
     decimal_exact: bool  # stdout by exact Decimal, results by Python ==; else compare.py's typed rules
 
 
 RULES = {
-    "deepcoder": Rules(recursion_limit=None, exit_is_success=False, decimal_exact=False),
+    "deepcoder": Rules(sandbox.Runtime(), decimal_exact=False),
     # lcb_runner/evaluation/testing_util.py: sys.setrecursionlimit(50000) in its prelude, SystemExit
-    # swallowed around the program, Decimal lines for stdout, == for call-based results
-    "livecodebench": Rules(recursion_limit=50_000, exit_is_success=True, decimal_exact=True),
+    # swallowed around a stdin program, Decimal lines for stdout, `prediction == gt_out` for call-based
+    # results on the returned object itself (only a top-level tuple becomes a list); its
+    # compute_code_generation_metrics.py sets sys.set_int_max_str_digits(50000) in the grading process
+    "livecodebench": Rules(sandbox.Runtime(recursion_limit=50_000, exit_is_success=True, tagged_tuples=True,
+                                           int_max_str_digits=50_000), decimal_exact=True),
 }
 DEFAULT_RULES = "deepcoder"
 
@@ -192,7 +194,7 @@ def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: 
     limits = sandbox.Limits(opts.time_limit_s, opts.memory_limit_mb, opts.output_limit_mb)
     rules = RULES[opts.rules]
     with sandbox.program(code, problem.mode, problem.fn_name, limits, layer, opts.reuse_sandbox,
-                         rules.recursion_limit, rules.exit_is_success) as prog:
+                         rules.runtime) as prog:
         verdict.sandbox_retries = prog.retries
         if prog.load_error is not None:
             verdict.verdict, verdict.reason = "CE", prog.load_error[:300]
