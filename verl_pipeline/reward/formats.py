@@ -34,7 +34,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from verl_pipeline.data.sources import SOURCES, decode_lcb_tests
+from verl_pipeline.data.sources import BY_NAME, SOURCES, decode_lcb_tests
 
 from . import runner
 
@@ -89,11 +89,12 @@ class Problem:
 
 
 def canonical_source(data_source: str) -> str:
-    """The known data source ``data_source`` names; ``ValueError`` listing the known ones otherwise."""
+    """The known data source ``data_source`` names (or an alias of); ``ValueError`` listing the known ones otherwise."""
     name = str(data_source).strip().lower()
-    if name not in TIME_LIMITS:
-        raise ValueError(f"unknown code data source {data_source!r}; known: {', '.join(KNOWN_SOURCES)}")
-    return name
+    if name not in BY_NAME:
+        raise ValueError(f"unknown code data source {data_source!r}; known: {', '.join(KNOWN_SOURCES)} "
+                         f"(aliases: {', '.join(sorted(set(BY_NAME) - set(KNOWN_SOURCES)))})")
+    return BY_NAME[name]
 
 
 def parse_problem(data_source: str, ground_truth: Any, extra_info: dict | None = None) -> Problem:
