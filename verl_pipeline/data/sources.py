@@ -1,10 +1,8 @@
 """The registry of code data sources, shared by curation (``verl_pipeline.data``) and the reward
 (``verl_pipeline.reward``): each source's name and the other spellings peers use for it, the path
-spellings that name it, its per-test time limit, and the one decoder of LiveCodeBench's compressed tests. Standard library only (no verl, no
-Ray): both packages import it on their CPU-only paths.
-
-Not here (yet): each package still parses test lists into its own record (``data.problem.Problem``
-for curation, ``reward.formats.Problem`` for judging).
+spellings that name it, its per-test time limit, and the one decoder of LiveCodeBench's compressed
+tests. Standard library only (no verl, no Ray): both packages import it on their CPU-only paths.
+Both packages also share one problem record, ``data.problem.Problem``.
 """
 
 from __future__ import annotations

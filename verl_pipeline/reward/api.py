@@ -37,6 +37,8 @@ from typing import Any
 
 from . import compare, formats, sandbox
 from .extract import extract_code
+from verl_pipeline.data.problem import Problem
+
 from .formats import BadTests, Test
 
 logger = logging.getLogger(__name__)
@@ -164,7 +166,7 @@ def judge(data_source: str, solution_str: str, ground_truth: Any, extra_info: di
         return Verdict("BAD_TESTS", str(e), time_s=time.monotonic() - start)
     except Exception as e:  # e.g. a SystemError out of ast.parse: this sample's verdict, not the run's end
         return _internal_error(f"reading the {source} tests", e, start)
-    selected = formats.select_tests(problem.tests, opts.max_tests)
+    selected = formats.select_tests(problem.cases, opts.max_tests)
     code = extract_code(solution_str) if isinstance(solution_str, str) else None
     if code is None:
         return Verdict("NO_CODE", "no fenced Python code block in the answer", tests_total=len(selected),
@@ -190,7 +192,7 @@ def _internal_error(stage: str, error: Exception, start: float) -> Verdict:
                    time_s=time.monotonic() - start)
 
 
-def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: list[int], opts: Options, layer: str) -> None:
+def _run_tests(verdict: Verdict, code: str, problem: Problem, selected: list[int], opts: Options, layer: str) -> None:
     limits = sandbox.Limits(opts.time_limit_s, opts.memory_limit_mb, opts.output_limit_mb)
     rules = RULES[opts.rules]
     with sandbox.program(code, problem.mode, problem.fn_name, limits, layer, opts.reuse_sandbox,
@@ -200,7 +202,7 @@ def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: 
             verdict.verdict, verdict.reason = "CE", prog.load_error[:300]
             return
         for run_index, test_index in enumerate(selected):
-            test = problem.tests[test_index]
+            test = problem.cases[test_index]
             result = prog.run(test.payload())
             verdict.tests_run += 1
             failure = test_failure(result, test, limits, opts.float_tol, rules)
