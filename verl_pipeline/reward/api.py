@@ -15,7 +15,8 @@ that ends the caller's run.
 
 Options, from keyword arguments or else from ``extra_info`` (keyword arguments win; the data
 source sets the defaults): ``time_limit_s`` per test (LiveCodeBench 6, others 12),
-``memory_limit_mb`` (2048, address space per test process), ``max_tests`` (15; 0 or None = all),
+``memory_limit_mb`` (2048, address space per test process), ``max_tests`` (15, all under
+``rules="livecodebench"``, whose grader runs every test; 0 or None = all),
 ``rules`` (``deepcoder``: the training reward, DeepCoder's semantics with their holes closed;
 ``livecodebench``: LiveCodeBench's official grader's verdicts; see ``RULES`` and docs/reward.md),
 ``float_tol`` (1e-6; 0 = exact), ``output_limit_mb`` (16), ``isolation`` (auto, bwrap, landlock,
@@ -53,16 +54,17 @@ class Rules:
 
     runtime: sandbox.Runtime  # what changes inside the test processes
     decimal_exact: bool  # stdout by exact Decimal, results by Python ==; else compare.py's typed rules
+    max_tests: int | None  # the default of the max_tests option: DeepCoder caps tests, LiveCodeBench runs all
 
 
 RULES = {
-    "deepcoder": Rules(sandbox.Runtime(), decimal_exact=False),
+    "deepcoder": Rules(sandbox.Runtime(), decimal_exact=False, max_tests=formats.DEFAULT_MAX_TESTS),
     # lcb_runner/evaluation/testing_util.py: sys.setrecursionlimit(50000) in its prelude, SystemExit
     # swallowed around a stdin program, Decimal lines for stdout, `prediction == gt_out` for call-based
     # results on the returned object itself (only a top-level tuple becomes a list); its
     # compute_code_generation_metrics.py sets sys.set_int_max_str_digits(50000) in the grading process
     "livecodebench": Rules(sandbox.Runtime(recursion_limit=50_000, exit_is_success=True, tagged_tuples=True,
-                                           int_max_str_digits=50_000), decimal_exact=True),
+                                           int_max_str_digits=50_000), decimal_exact=True, max_tests=None),
 }
 DEFAULT_RULES = "deepcoder"
 
@@ -130,8 +132,9 @@ def _option(name: str, kwargs: dict, extra: dict, default: Any, convert, check, 
 
 def parse_options(source: str, extra_info: dict | None, kwargs: dict) -> Options:
     extra = extra_info if isinstance(extra_info, dict) else {}
+    rules = _option("rules", kwargs, extra, DEFAULT_RULES, str, RULES.__contains__)
     # max_tests: 0 or None means every test (the data-curation code verifies solutions on all)
-    max_tests = _option("max_tests", kwargs, extra, formats.DEFAULT_MAX_TESTS, int, lambda v: v >= 0, allow_none=True)
+    max_tests = _option("max_tests", kwargs, extra, RULES[rules].max_tests, int, lambda v: v >= 0, allow_none=True)
     return Options(
         time_limit_s=_option("time_limit_s", kwargs, extra, formats.TIME_LIMITS[source], float, lambda v: 0 < v <= 3600),
         memory_limit_mb=_option("memory_limit_mb", kwargs, extra, DEFAULT_MEMORY_MB, int, lambda v: 64 <= v <= 1 << 20),
@@ -140,7 +143,7 @@ def parse_options(source: str, extra_info: dict | None, kwargs: dict) -> Options
         output_limit_mb=_option("output_limit_mb", kwargs, extra, 16, int, lambda v: 1 <= v <= 1024),
         isolation=kwargs.get("isolation"),
         reuse_sandbox=bool(kwargs.get("reuse_sandbox", True)),
-        rules=_option("rules", kwargs, extra, DEFAULT_RULES, str, RULES.__contains__),
+        rules=rules,
     )
 
 
