@@ -656,6 +656,34 @@ def _preload(packages):
             sys.path_importer_cache.pop(parent, None)
 
 
+class _OnDemandFinder:
+    """Finds the on-demand packages ({name: directory}) for a program that imports them, and nothing else.
+
+    A meta-path finder, not a ``sys.path`` entry: the directory above a package may be unreadable here
+    (Landlock allows the package folder only), and it would show every other installed package.
+    """
+
+    def __init__(self, packages):
+        self.packages = packages
+
+    def find_spec(self, name, path=None, target=None):
+        directory = self.packages.get(name)
+        if directory is None:
+            return None
+        import importlib.util
+
+        return importlib.util.spec_from_file_location(
+            name, os.path.join(directory, "__init__.py"), submodule_search_locations=[directory])
+
+
+def _allow_on_demand(packages):
+    if packages:
+        # one thread per BLAS: a pool per core would need memory (and time) the limits do not plan for
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = "1"
+        sys.meta_path.append(_OnDemandFinder(packages))
+
+
 def _ensure_main_stack():
     """Re-exec once with a large RLIMIT_STACK: the kernel sizes the main stack's room at exec."""
     soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
@@ -687,6 +715,7 @@ def main():
         return  # the grader is already gone
     kernel.prctl(PR_SET_DUMPABLE, 0)  # no /proc/<pid>/mem, no ptrace of this process by children
     _preload(init.get("preload") or {})
+    _allow_on_demand(init.get("on_demand") or {})
     stack = resource.getrlimit(resource.RLIMIT_STACK)[0]  # as large as _ensure_main_stack could get
     # NOFILE is set per program, in the children (Limits.nofile)
     for res, value in ((resource.RLIMIT_STACK, stack), (resource.RLIMIT_CORE, 0)):

@@ -225,6 +225,7 @@ class Sandbox:
             "parent_pid": os.getpid() if self.layer != "bwrap" else None,
             "wipe_dir": "/tmp" if self.layer == "bwrap" else None,
             "preload": isolation.sandbox_preload(self.layer),
+            "on_demand": isolation.sandbox_on_demand(self.layer),
         }
         try:
             self._send(init, b"", deadline)
