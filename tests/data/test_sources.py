@@ -24,7 +24,7 @@ def test_one_lcb_decoder_serves_curation_and_the_reward():
     tests = [{"input": "1 2\n", "output": "3\n", "testtype": "stdin"}]
     blob = base64.b64encode(zlib.compress(pickle.dumps(json.dumps(tests)))).decode()
     assert data_formats.decode_lcb_private_tests(blob) == tests
-    assert reward_formats.parse_problem("livecodebench", blob).tests[0].expected == "3\n"
+    assert reward_formats.parse_problem("livecodebench", blob).cases[0].expected == "3\n"
 
 
 def test_a_pickled_class_is_refused_not_imported():

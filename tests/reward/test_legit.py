@@ -127,6 +127,21 @@ print(math.gcd(12, 18), heapq.nsmallest(1, [3, 1]), bisect.bisect([1, 2], 1), Co
     assert stdio(code, [("", "6 [1] 1 2\n")])["verdict"] == "AC"
 
 
+def test_numpy_is_importable_on_demand(stdio):
+    # LeetCode's judge and LiveCodeBench's grader offer numpy (a LeetCode reference solution uses
+    # numpy.float128); it is imported in the test process only when the program asks for it
+    code = ("import sys\nprint('numpy' in sys.modules)\nimport numpy as np\n"
+            "a = np.array(list(map(int, input().split())), dtype=np.int64)\nprint(int(a.sum()), np.float128(2).dtype)")
+    out = stdio(code, [("1 2 3\n", "False\n6 float128\n")], time_limit_s=10)
+    assert out["verdict"] == "AC", out["reason"]
+
+
+def test_installed_packages_other_than_the_offered_ones_are_not_importable(stdio):
+    # pytest is installed for the grader, never offered to programs
+    out = stdio("import pytest\nprint(1)", [("\n", "1\n")])
+    assert out["verdict"] == "RE" and "No module named 'pytest'" in out["reason"]
+
+
 def test_scratch_file_in_tmp(stdio, layer):
     if layer == "landlock":
         pytest.skip("the Landlock layer gives no writable directory")

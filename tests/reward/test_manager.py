@@ -135,6 +135,35 @@ def test_concurrency_is_bounded(tokenizer, make_manager):
     assert max(r["reward_extra_info"]["queue_s"] for r in results) >= 0.5
 
 
+def test_an_unexpected_error_reading_one_samples_tests_is_that_samples_verdict(tokenizer, make_manager, monkeypatch):
+    # CPython 3.11 once raised this from ast.parse under concurrency (formats._AST_PARSE_LOCK); whatever the
+    # parser raises next must cost one sample its score, not end the training run
+    from verl_pipeline.reward import formats, sandbox
+
+    taco = formats._taco
+
+    def parse_or_fail(raw):
+        if raw["inputs"] == ["boom\n"]:
+            raise SystemError("AST constructor recursion depth mismatch (before=1, after=2)")
+        return taco(raw)
+
+    monkeypatch.setattr(formats, "_taco", parse_or_fail)
+    mgr = make_manager()
+    good = make_batch(tokenizer, ["Write a program."], [CORRECT])
+    bad = make_batch(tokenizer, ["Write a program."], [CORRECT], tests=json.dumps({"inputs": ["boom\n"], "outputs": ["3\n"]}))
+    before = sandbox.counters()["internal_errors"]
+
+    async def score_both():
+        return await asyncio.gather(mgr.run_single(bad), mgr.run_single(good))
+
+    failed, judged = asyncio.run(score_both())
+    assert failed["reward_score"] == 0.0 and failed["reward_extra_info"]["verdict"] == "INTERNAL_ERROR"
+    assert "SystemError" in failed["reward_extra_info"]["reason"]
+    assert failed["reward_extra_info"].keys() == judged["reward_extra_info"].keys()
+    assert judged["reward_score"] == 1.0
+    assert sandbox.counters()["internal_errors"] == before + 1
+
+
 def test_judge_options_come_from_reward_kwargs(tokenizer, make_manager):
     slow = "```python\nimport time\ntime.sleep(1)\n```"
     batch = make_batch(tokenizer, ["Write a program."], [slow])

@@ -131,6 +131,66 @@ def test_integral_float_result_for_int_is_accepted(call):
     assert call("def f(a):\n    return a / 2", "f", [([8], 4)])["verdict"] == "AC"
 
 
+@BOTH
+def test_top_level_tuple_for_a_list_is_accepted(call):
+    # LiveCodeBench's grader turns a returned tuple into a list before ==; only that one level
+    assert call("def f(a):\n    return (a, a + 1)", "f", [([1], [1, 2])])["verdict"] == "AC"
+
+
+@pytest.mark.parametrize("rules, verdict", [("deepcoder", "AC"), ("livecodebench", "WA")])
+def test_nested_tuples_for_lists_only_under_deepcoder(call, verdict):
+    # [(1, 2), (3, 4)] == [[1, 2], [3, 4]] is False in Python, so the official grader rejects it
+    code = "def pairs(a):\n    return [(x, x + 1) for x in a]"
+    assert call(code, "pairs", [([[1, 3]], [[1, 2], [3, 4]])])["verdict"] == verdict
+
+
+@BOTH
+def test_a_dict_shaped_like_the_tuple_tag_is_still_a_dict(call):
+    # the grader's tag for a tuple must not let a dict pass for one (nor the reverse)
+    code = "def f(a):\n    return {'$tuple': a, '$x': 1}"
+    assert call(code, "f", [([[1, 2]], {"$tuple": [1, 2], "$x": 1})])["verdict"] == "AC"
+    assert call("def f(a):\n    return {'$tuple': a}", "f", [([[1, 2]], [[1, 2]])])["verdict"] == "WA"
+
+
+@pytest.mark.parametrize("rules, verdict", [("deepcoder", "RE"), ("livecodebench", "AC")])
+def test_printing_a_5000_digit_integer(stdio, verdict):
+    # compute_code_generation_metrics.py raises the str(int) limit to 50,000 digits; Python's is 4,300
+    big = "1" + "0" * 4999  # 10 ** 4999: 5,000 digits
+    assert stdio("print(10 ** int(input()))", [("4999\n", big + "\n")])["verdict"] == verdict
+
+
+@pytest.mark.parametrize("rules, verdict", [("deepcoder", "AC"), ("livecodebench", "WA")])
+def test_repeated_spaces_between_words_only_under_deepcoder(stdio, verdict):
+    # LiveCodeBench: a line that is not identical must be all Decimals to match token by token
+    assert stdio("input()\nprint('yes  no')", [("x\n", "yes no\n")])["verdict"] == verdict
+
+
+@BOTH
+def test_repeated_spaces_between_numbers_are_accepted(stdio):
+    assert stdio("a, b = map(int, input().split())\nprint(a,  '', b)", [("1 2\n", "1 2\n")])["verdict"] == "AC"
+
+
+@pytest.mark.parametrize("rules, verdict", [("deepcoder", "AC"), ("livecodebench", "WA")])
+def test_float_result_tolerance_only_under_deepcoder(call, verdict):
+    # the official grader compares the returned float with ==: 0.30000000000000004 != 0.3
+    assert call("def f(a, b):\n    return a + b", "f", [([0.1, 0.2], 0.3)])["verdict"] == verdict
+
+
+@BOTH
+def test_system_exit_inside_a_function_is_no_answer(call):
+    # LiveCodeBench swallows SystemExit only around stdin programs; in a call there is no result
+    out = call("def f(a):\n    raise SystemExit(0)", "f", [([1], 1)])
+    assert (out["score"], out["verdict"]) == (0.0, "WA")
+
+
+@pytest.mark.parametrize("rules, verdict", [("deepcoder", "AC"), ("livecodebench", "WA")])
+def test_livecodebench_runs_every_test_by_default(stdio, verdict):
+    # 16 tests; the one with the shortest input fails. DeepCoder keeps the 15 longest inputs; the official
+    # grader runs them all
+    tests = [(f"{'1' * (i + 2)}\n", f"{len(str('1' * (i + 2)))}\n") for i in range(15)] + [("7\n", "2\n")]
+    assert stdio("print(len(input()))", tests)["verdict"] == verdict
+
+
 def test_unknown_rules_is_a_caller_error():
     with pytest.raises(ValueError, match="rules='lcb'"):
         compute_score("taco", fence("print(1)"), json.dumps({"inputs": ["1"], "outputs": ["1"]}), rules="lcb")

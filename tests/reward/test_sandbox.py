@@ -199,3 +199,19 @@ def test_json_ground_truth_and_parsed_ground_truth_agree(layer):
     parsed = compute_score("taco", code, gt, isolation=layer)
     text = compute_score("taco", code, json.dumps(gt), isolation=layer)
     assert parsed["verdict"] == text["verdict"] == "AC"
+
+
+def test_bubblewrap_binds_each_offered_package_and_its_libs_folder_only(tmp_path):
+    # what the bwrap layer sees of site-packages: the offered packages (and numpy's bundled shared
+    # libraries, found relative to the package), each at a fixed place, never site-packages itself
+    from verl_pipeline.reward import isolation
+
+    argv = isolation.bwrap_argv(str(tmp_path / "no-bwrap"), "/usr/bin/python3", "/x/runner.py", 3, 1 << 20)
+    binds = {argv[i + 2]: argv[i + 1] for i, a in enumerate(argv) if a == "--ro-bind"}
+    offered = {**isolation.preload_packages(), **isolation.on_demand_packages()}
+    for name, path in offered.items():
+        assert binds[f"{isolation.SANDBOX_PACKAGES}/{name}"] == path
+    if "numpy" in offered:
+        assert binds[f"{isolation.SANDBOX_PACKAGES}/numpy.libs"].endswith("numpy.libs")
+    site_packages = {os.path.dirname(p) for p in offered.values()}
+    assert not site_packages & set(binds.values())

@@ -2,8 +2,9 @@
 
 A `Problem` keeps its tests in the *published* format of its `data_source` (TACO dict, LiveCodeBench list,
 PrimeIntellect list, LeetCode `check` function, ...), because that is what the code reward parses for that
-data source: `json.dumps(problem.tests)` is the `ground_truth` written to the parquet. Nothing here runs
-code or reads files.
+data source: `json.dumps(problem.tests)` is the `ground_truth` written to the parquet. The reward builds
+the same record when it reads a ground truth back, with the decoded tests in `cases`. Nothing here runs
+code or reads files, and nothing imports verl or Ray.
 """
 
 from __future__ import annotations
@@ -35,25 +36,37 @@ class MalformedRow(ValueError):
 
 @dataclass
 class Problem:
-    """One coding problem, whatever file and format it came from.
+    """One coding problem, whatever file and format it came from: the one record curation
+    (``verl_pipeline.data``) and the code reward (``verl_pipeline.reward``) share.
 
-    `origin_file` + `row` locate the source row (file path relative to the input argument, 0-based row);
-    together with `data_source` they are the stable sort key, so outputs do not depend on input order.
+    `tests` is always in the published format of `data_source` (what curation writes as `ground_truth` and
+    the reward reads back); `cases` are those tests decoded for judging (``reward.formats.Test``, filled by
+    ``reward.formats.parse_problem``; curation leaves it empty). `origin_file` + `row` locate a curated
+    row (file path relative to the input argument, 0-based row); together with `data_source` they are the
+    stable sort key, so outputs do not depend on input order. The reward knows none of the curation fields.
     """
 
     data_source: str
-    source_id: str  # the published id (LiveCodeBench question_id, PrimeIntellect problem_id, ...) or "file#row"
-    statement: str  # the problem text, publisher boilerplate (e.g. PrimeIntellect's instruction) removed
     tests: Any  # published test format of data_source, JSON-serialisable
-    num_tests: int
-    origin_file: str
-    row: int
-    starter_code: str = ""
     fn_name: str | None = None  # call-based problems: the function/method the tests call
+    cases: list = field(default_factory=list)  # the decoded tests the reward runs (reward.formats.Test)
+    source_id: str = ""  # the published id (LiveCodeBench question_id, PrimeIntellect problem_id, ...) or "file#row"
+    statement: str = ""  # the problem text, publisher boilerplate (e.g. PrimeIntellect's instruction) removed
+    num_tests: int = 0
+    origin_file: str = ""
+    row: int = 0
+    starter_code: str = ""
     solutions: list[str] = field(default_factory=list)  # reference solutions (plain code or fenced)
     difficulty: str | None = None
     date: str | None = None  # YYYY-MM-DD (LiveCodeBench contest_date, TACO date)
     title: str | None = None
+
+    @property
+    def mode(self) -> str:
+        """How the decoded tests run: ``stdio`` or ``call`` (all of one problem's tests run the same way)."""
+        if not self.cases:
+            raise ValueError(f"{self.data_source} problem {self.source_id or '?'} has no decoded tests (cases)")
+        return self.cases[0].kind
 
     @property
     def uid(self) -> str:

@@ -1,10 +1,8 @@
 """The registry of code data sources, shared by curation (``verl_pipeline.data``) and the reward
-(``verl_pipeline.reward``): each source's name, the path spellings that name it, its per-test time
-limit, and the one decoder of LiveCodeBench's compressed tests. Standard library only (no verl, no
-Ray): both packages import it on their CPU-only paths.
-
-Not here (yet): each package still parses test lists into its own record (``data.problem.Problem``
-for curation, ``reward.formats.Problem`` for judging).
+(``verl_pipeline.reward``): each source's name and the other spellings peers use for it, the path
+spellings that name it, its per-test time limit, and the one decoder of LiveCodeBench's compressed
+tests. Standard library only (no verl, no Ray): both packages import it on their CPU-only paths.
+Both packages also share one problem record, ``data.problem.Problem``.
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ class Source:
     name: str
     path_pattern: str  # a regex matched against a lower-cased file path (see data.formats.source_from_path)
     time_limit_s: float  # per test, wall clock (DeepCoder/rLLM: 6 s for LiveCodeBench, 12 s for the rest)
+    aliases: tuple[str, ...] = ()  # other data_source spellings peers write for the same format
 
 
 SOURCES = {
@@ -31,7 +30,7 @@ SOURCES = {
         Source("livecodebench", r"livecodebench|lcb", 6.0),
         Source("taco", r"taco", 12.0),
         Source("apps", r"(?<![a-z])apps(?![a-z])", 12.0),
-        Source("code_contests", r"code_?contests", 12.0),
+        Source("code_contests", r"code_?contests", 12.0, aliases=("codecontests",)),  # verl's default_compute_score
         Source("codeforces", r"codeforces", 12.0),
         Source("primeintellect", r"primeintellect|prime_intellect|synthetic", 12.0),
         Source("leetcode", r"leetcode", 12.0),
@@ -40,6 +39,8 @@ SOURCES = {
 # the order path patterns are tried in, most specific first ("code_contests" before anything it contains)
 PATH_HINT_ORDER = ("code_contests", "codeforces", "livecodebench", "leetcode", "primeintellect", "taco", "apps")
 NAMES = tuple(SOURCES)
+# every accepted data_source spelling (lower case) -> the source's name
+BY_NAME = {spelling: s.name for s in SOURCES.values() for spelling in (s.name, *s.aliases)}
 
 
 class _StringOnlyUnpickler(pickle.Unpickler):

@@ -8,11 +8,15 @@ Verdicts: ``AC`` accepted; ``WA`` wrong answer; ``TLE`` over the time limit; ``M
 ``RE`` crashed, exited non-zero or was killed by a signal (even if its output was right); ``OLE``
 output over the cap; ``CE`` does not compile; ``NO_CODE`` no Python block in the answer;
 ``BAD_TESTS`` the dataset's tests are unusable (``reason`` says why); ``SANDBOX_ERROR`` the
-sandbox itself failed (logged; score 0).
+sandbox itself failed (logged; score 0); ``INTERNAL_ERROR`` the grader raised something it did not
+expect while reading this sample's tests or judging it (logged with the traceback, counted as
+``internal_errors`` in ``sandbox.counters()``; score 0): one sample's verdict, never an exception
+that ends the caller's run.
 
 Options, from keyword arguments or else from ``extra_info`` (keyword arguments win; the data
 source sets the defaults): ``time_limit_s`` per test (LiveCodeBench 6, others 12),
-``memory_limit_mb`` (2048, address space per test process), ``max_tests`` (15; 0 or None = all),
+``memory_limit_mb`` (2048, address space per test process), ``max_tests`` (15, all under
+``rules="livecodebench"``, whose grader runs every test; 0 or None = all),
 ``rules`` (``deepcoder``: the training reward, DeepCoder's semantics with their holes closed;
 ``livecodebench``: LiveCodeBench's official grader's verdicts; see ``RULES`` and docs/reward.md),
 ``float_tol`` (1e-6; 0 = exact), ``output_limit_mb`` (16), ``isolation`` (auto, bwrap, landlock,
@@ -34,6 +38,8 @@ from typing import Any
 
 from . import compare, formats, sandbox
 from .extract import extract_code
+from verl_pipeline.data.problem import Problem
+
 from .formats import BadTests, Test
 
 logger = logging.getLogger(__name__)
@@ -46,16 +52,19 @@ _MISSING = object()
 class Rules:
     """How a rule set differs; both run in the same sandbox with the same protections."""
 
-    recursion_limit: int | None  # sys.setrecursionlimit in each test process; None: Python's 1000
-    exit_is_success: bool  # SystemExit with any code counts as a normal end (output so far judged)
+    runtime: sandbox.Runtime  # what changes inside the test processes
     decimal_exact: bool  # stdout by exact Decimal, results by Python ==; else compare.py's typed rules
+    max_tests: int | None  # the default of the max_tests option: DeepCoder caps tests, LiveCodeBench runs all
 
 
 RULES = {
-    "deepcoder": Rules(recursion_limit=None, exit_is_success=False, decimal_exact=False),
+    "deepcoder": Rules(sandbox.Runtime(), decimal_exact=False, max_tests=formats.DEFAULT_MAX_TESTS),
     # lcb_runner/evaluation/testing_util.py: sys.setrecursionlimit(50000) in its prelude, SystemExit
-    # swallowed around the program, Decimal lines for stdout, == for call-based results
-    "livecodebench": Rules(recursion_limit=50_000, exit_is_success=True, decimal_exact=True),
+    # swallowed around a stdin program, Decimal lines for stdout, `prediction == gt_out` for call-based
+    # results on the returned object itself (only a top-level tuple becomes a list); its
+    # compute_code_generation_metrics.py sets sys.set_int_max_str_digits(50000) in the grading process
+    "livecodebench": Rules(sandbox.Runtime(recursion_limit=50_000, exit_is_success=True, tagged_tuples=True,
+                                           int_max_str_digits=50_000), decimal_exact=True, max_tests=None),
 }
 DEFAULT_RULES = "deepcoder"
 
@@ -123,8 +132,9 @@ def _option(name: str, kwargs: dict, extra: dict, default: Any, convert, check, 
 
 def parse_options(source: str, extra_info: dict | None, kwargs: dict) -> Options:
     extra = extra_info if isinstance(extra_info, dict) else {}
+    rules = _option("rules", kwargs, extra, DEFAULT_RULES, str, RULES.__contains__)
     # max_tests: 0 or None means every test (the data-curation code verifies solutions on all)
-    max_tests = _option("max_tests", kwargs, extra, formats.DEFAULT_MAX_TESTS, int, lambda v: v >= 0, allow_none=True)
+    max_tests = _option("max_tests", kwargs, extra, RULES[rules].max_tests, int, lambda v: v >= 0, allow_none=True)
     return Options(
         time_limit_s=_option("time_limit_s", kwargs, extra, formats.TIME_LIMITS[source], float, lambda v: 0 < v <= 3600),
         memory_limit_mb=_option("memory_limit_mb", kwargs, extra, DEFAULT_MEMORY_MB, int, lambda v: 64 <= v <= 1 << 20),
@@ -133,7 +143,7 @@ def parse_options(source: str, extra_info: dict | None, kwargs: dict) -> Options
         output_limit_mb=_option("output_limit_mb", kwargs, extra, 16, int, lambda v: 1 <= v <= 1024),
         isolation=kwargs.get("isolation"),
         reuse_sandbox=bool(kwargs.get("reuse_sandbox", True)),
-        rules=_option("rules", kwargs, extra, DEFAULT_RULES, str, RULES.__contains__),
+        rules=rules,
     )
 
 
@@ -150,11 +160,16 @@ def judge(data_source: str, solution_str: str, ground_truth: Any, extra_info: di
     start = time.monotonic()
     source = formats.canonical_source(data_source)  # ValueError: a caller bug, not model output
     try:
-        opts = parse_options(source, extra_info, kwargs)
+        opts = parse_options(source, extra_info, kwargs)  # ValueError: a bad keyword, the caller's bug
+    except BadTests as e:
+        return Verdict("BAD_TESTS", str(e), time_s=time.monotonic() - start)
+    try:
         problem = formats.parse_problem(source, ground_truth, extra_info)
     except BadTests as e:
         return Verdict("BAD_TESTS", str(e), time_s=time.monotonic() - start)
-    selected = formats.select_tests(problem.tests, opts.max_tests)
+    except Exception as e:  # e.g. a SystemError out of ast.parse: this sample's verdict, not the run's end
+        return _internal_error(f"reading the {source} tests", e, start)
+    selected = formats.select_tests(problem.cases, opts.max_tests)
     code = extract_code(solution_str) if isinstance(solution_str, str) else None
     if code is None:
         return Verdict("NO_CODE", "no fenced Python code block in the answer", tests_total=len(selected),
@@ -167,23 +182,30 @@ def judge(data_source: str, solution_str: str, ground_truth: Any, extra_info: di
         logger.warning("code sandbox failed (%s): %s", layer, e)
         verdict.verdict, verdict.reason = "SANDBOX_ERROR", str(e)[:300]
     except Exception as e:  # one bad sample must not take the reward worker down
-        logger.exception("internal error while judging a %s response", source)
-        verdict.verdict, verdict.reason = "SANDBOX_ERROR", f"internal error: {type(e).__name__}: {e}"[:300]
+        failed = _internal_error(f"judging a {source} response", e, start)
+        verdict.verdict, verdict.reason = failed.verdict, failed.reason
     verdict.time_s = time.monotonic() - start
     return verdict
 
 
-def _run_tests(verdict: Verdict, code: str, problem: formats.Problem, selected: list[int], opts: Options, layer: str) -> None:
+def _internal_error(stage: str, error: Exception, start: float) -> Verdict:
+    logger.exception("internal error while %s", stage)
+    sandbox.count("internal_errors")
+    return Verdict("INTERNAL_ERROR", f"internal error while {stage}: {type(error).__name__}: {error}"[:300],
+                   time_s=time.monotonic() - start)
+
+
+def _run_tests(verdict: Verdict, code: str, problem: Problem, selected: list[int], opts: Options, layer: str) -> None:
     limits = sandbox.Limits(opts.time_limit_s, opts.memory_limit_mb, opts.output_limit_mb)
     rules = RULES[opts.rules]
     with sandbox.program(code, problem.mode, problem.fn_name, limits, layer, opts.reuse_sandbox,
-                         rules.recursion_limit, rules.exit_is_success) as prog:
+                         rules.runtime) as prog:
         verdict.sandbox_retries = prog.retries
         if prog.load_error is not None:
             verdict.verdict, verdict.reason = "CE", prog.load_error[:300]
             return
         for run_index, test_index in enumerate(selected):
-            test = problem.tests[test_index]
+            test = problem.cases[test_index]
             result = prog.run(test.payload())
             verdict.tests_run += 1
             failure = test_failure(result, test, limits, opts.float_tol, rules)

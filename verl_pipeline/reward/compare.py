@@ -122,12 +122,20 @@ def compare_stdout_lcb(output: bytes, expected: str) -> str | None:
     return None
 
 
-def _returned_value(result: bytes) -> tuple[Any, str | None]:
+def _untag(d: dict) -> Any:
+    """``runner.to_wire(..., tagged_tuples=True)`` undone for one dict: a tuple again, or the dict
+    with the ``$`` it added to its ``$`` keys removed."""
+    if len(d) == 1 and "$tuple" in d and isinstance(d["$tuple"], list):
+        return tuple(d["$tuple"])
+    return {k[1:] if k.startswith("$$") else k: v for k, v in d.items()}
+
+
+def _returned_value(result: bytes, tagged_tuples: bool = False) -> tuple[Any, str | None]:
     """The value a call-based program returned (as the sandbox serialised it), or why there is none."""
     if not result:
         return None, "the function returned nothing (the process ended before returning)"
     try:
-        got = json.loads(result, parse_constant=_reject_constant)
+        got = json.loads(result, parse_constant=_reject_constant, object_hook=_untag if tagged_tuples else None)
     except (ValueError, RecursionError) as e:
         return None, f"result is not valid JSON: {str(e)[:60]}"
     if isinstance(got, dict) and set(got) == {UNUSABLE}:
@@ -137,11 +145,14 @@ def _returned_value(result: bytes) -> tuple[Any, str | None]:
 
 def compare_result_lcb(result: bytes, expected: Any) -> str | None:
     """LiveCodeBench's call-based rule: Python ``==`` between the returned value and the expected
-    JSON (``True == 1``, ``2.0 == 2``; floats exact). Our returned value arrives as JSON too, so a
-    tuple has already become a list (LiveCodeBench converts only a top-level tuple)."""
-    got, problem = _returned_value(result)
+    JSON (``True == 1``, ``2.0 == 2``; floats exact). The result must come from
+    ``to_wire(..., tagged_tuples=True)``: a returned top-level tuple becomes a list (LiveCodeBench's
+    one conversion), a nested tuple stays a tuple and so never equals the expected list."""
+    got, problem = _returned_value(result, tagged_tuples=True)
     if problem is not None:
         return problem
+    if isinstance(got, tuple):
+        got = list(got)
     try:
         if got == expected:
             return None

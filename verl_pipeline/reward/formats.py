@@ -34,7 +34,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from verl_pipeline.data.sources import SOURCES, decode_lcb_tests
+from verl_pipeline.data.problem import Problem
+from verl_pipeline.data.sources import BY_NAME, SOURCES, decode_lcb_tests
 
 from . import runner
 
@@ -78,26 +79,18 @@ class Test:
         return json.dumps([self.args, self.kwargs]).encode()
 
 
-@dataclass(frozen=True)
-class Problem:
-    tests: list[Test]
-    fn_name: str | None = None
-
-    @property
-    def mode(self) -> str:
-        return self.tests[0].kind
-
-
 def canonical_source(data_source: str) -> str:
-    """The known data source ``data_source`` names; ``ValueError`` listing the known ones otherwise."""
+    """The known data source ``data_source`` names (or an alias of); ``ValueError`` listing the known ones otherwise."""
     name = str(data_source).strip().lower()
-    if name not in TIME_LIMITS:
-        raise ValueError(f"unknown code data source {data_source!r}; known: {', '.join(KNOWN_SOURCES)}")
-    return name
+    if name not in BY_NAME:
+        raise ValueError(f"unknown code data source {data_source!r}; known: {', '.join(KNOWN_SOURCES)} "
+                         f"(aliases: {', '.join(sorted(set(BY_NAME) - set(KNOWN_SOURCES)))})")
+    return BY_NAME[name]
 
 
 def parse_problem(data_source: str, ground_truth: Any, extra_info: dict | None = None) -> Problem:
-    """The tests of one problem, in dataset order. Raises ``BadTests``."""
+    """One problem as the reward judges it: its published tests and, in ``cases``, those tests decoded
+    in dataset order. Raises ``BadTests``."""
     source = canonical_source(data_source)
     extra = _plain(extra_info) if isinstance(extra_info, dict) else {}
     raw = _plain(_load(ground_truth))
@@ -116,7 +109,9 @@ def parse_problem(data_source: str, ground_truth: Any, extra_info: dict | None =
         raise BadTests("the problem mixes stdin and function-call tests")
     if kinds == {"call"} and not fn_name:
         raise BadTests("function-call tests without a function name (no fn_name, func_name or starter_code)")
-    return Problem(tests, fn_name if kinds == {"call"} else None)
+    starter = extra.get("starter_code")
+    return Problem(source, raw, fn_name if kinds == {"call"} else None, cases=tests, num_tests=len(tests),
+                   starter_code=starter if isinstance(starter, str) else "")
 
 
 def select_tests(tests: list[Test], max_tests: int | None) -> list[int]:

@@ -313,21 +313,55 @@ def runtime_paths() -> list[str]:
 
 
 # Pure-Python packages LeetCode's judge offers (reference solutions use them). When installed here,
-# the zygote imports them once, so programs can import them; nothing else outside the stdlib.
+# the zygote imports them once, so programs can import them.
 PRELOAD_PACKAGES = ("sortedcontainers",)
+# Packages LeetCode's judge and LiveCodeBench's grader also offer, imported only by the programs that ask
+# for them, in their own test process: numpy is a C extension, and preloaded it would make every zygote
+# some 20 MB larger and so every fork, for every program, slower. Nothing else outside the stdlib.
+ON_DEMAND_PACKAGES = ("numpy",)
+
+
+def _package_dirs(names: tuple[str, ...]) -> dict[str, str]:
+    import importlib.util
+
+    found = {}
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            found[name] = os.path.realpath(next(iter(spec.submodule_search_locations)))
+    return found
 
 
 @functools.lru_cache(maxsize=1)
 def preload_packages() -> dict[str, str]:
     """{name: package directory} of the ``PRELOAD_PACKAGES`` installed for this interpreter."""
-    import importlib.util
+    return _package_dirs(PRELOAD_PACKAGES)
 
-    found = {}
-    for name in PRELOAD_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations:
-            found[name] = os.path.realpath(next(iter(spec.submodule_search_locations)))
-    return found
+
+@functools.lru_cache(maxsize=1)
+def on_demand_packages() -> dict[str, str]:
+    """{name: package directory} of the ``ON_DEMAND_PACKAGES`` installed for this interpreter."""
+    return _package_dirs(ON_DEMAND_PACKAGES)
+
+
+@functools.lru_cache(maxsize=1)
+def package_binds() -> dict[str, str]:
+    """{host directory: name under SANDBOX_PACKAGES} of every package the sandbox can see, with the
+    ``<name>.libs`` folder next to it where there is one (wheels keep their shared libraries there and
+    find them by a path relative to the package)."""
+    binds = {}
+    for name, path in {**preload_packages(), **on_demand_packages()}.items():
+        binds[path] = name
+        libs = os.path.join(os.path.dirname(path), f"{name}.libs")
+        if os.path.isdir(libs):
+            binds[os.path.realpath(libs)] = f"{name}.libs"
+    return binds
+
+
+def _as_seen(layer: str, packages: dict[str, str]) -> dict[str, str]:
+    if layer != "bwrap":
+        return packages
+    return {name: f"{SANDBOX_PACKAGES}/{name}" for name in packages}
 
 
 def sandbox_preload(layer: str) -> dict[str, str]:
@@ -336,14 +370,17 @@ def sandbox_preload(layer: str) -> dict[str, str]:
     Under bubblewrap they are bound at a fixed place, not at their host path: a host path under /tmp (a venv
     in a temporary checkout, say) would be hidden by the sandbox's private /tmp.
     """
-    if layer != "bwrap":
-        return preload_packages()
-    return {name: f"{SANDBOX_PACKAGES}/{name}" for name in preload_packages()}
+    return _as_seen(layer, preload_packages())
+
+
+def sandbox_on_demand(layer: str) -> dict[str, str]:
+    """{name: directory} of the on-demand packages as the sandboxed runner sees them (see ``sandbox_preload``)."""
+    return _as_seen(layer, on_demand_packages())
 
 
 def landlock_config(abi: int) -> dict:
     read_dir = LL_EXECUTE | LL_READ_FILE | LL_READ_DIR
-    rules = [[p, read_dir] for p in (*runtime_paths(), *preload_packages().values(), "/usr", "/lib", "/lib64", "/lib32")]
+    rules = [[p, read_dir] for p in (*runtime_paths(), *package_binds(), "/usr", "/lib", "/lib64", "/lib32")]
     rules += [["/etc/ld.so.cache", LL_READ_FILE], ["/dev/null", LL_READ_FILE | LL_WRITE_FILE]]
     rules += [["/dev/urandom", LL_READ_FILE], ["/dev/random", LL_READ_FILE], ["/dev/zero", LL_READ_FILE]]
     return {
@@ -394,7 +431,7 @@ def bwrap_argv(bwrap: str, python: str, runner: str, info_fd: int, tmpfs_bytes: 
         if not any(p == b or p.startswith(b + "/") for b in bound):
             argv += ["--ro-bind", p, p]
             bound.append(p)
-    for name, path in preload_packages().items():
+    for path, name in package_binds().items():
         argv += ["--ro-bind", path, f"{SANDBOX_PACKAGES}/{name}"]
     argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     argv += ["--ro-bind", runner, SANDBOX_RUNNER]

@@ -82,6 +82,20 @@ class Limits:
         return {"as": self.memory_mb << 20, "fsize": self.output_mb << 20, "nofile": self.nofile}
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """What a rule set changes inside the test processes (the protections are the same for all)."""
+
+    recursion_limit: int | None = None  # sys.setrecursionlimit in each test process; None: Python's 1000
+    exit_is_success: bool = False  # SystemExit with any code ends the test normally (the output so far counts)
+    tagged_tuples: bool = False  # a returned tuple reaches the grader as a tuple, not as a list (see runner.to_wire)
+    int_max_str_digits: int | None = None  # sys.set_int_max_str_digits in each test process; None: Python's 4300
+
+    def header(self) -> dict:
+        return {"recursion_limit": self.recursion_limit, "exit_is_success": self.exit_is_success,
+                "tagged_tuples": self.tagged_tuples, "int_max_str_digits": self.int_max_str_digits}
+
+
 @dataclass
 class RunResult:
     """One test as the sandbox saw it: raw output bytes and how the process ended."""
@@ -211,6 +225,7 @@ class Sandbox:
             "parent_pid": os.getpid() if self.layer != "bwrap" else None,
             "wipe_dir": "/tmp" if self.layer == "bwrap" else None,
             "preload": isolation.sandbox_preload(self.layer),
+            "on_demand": isolation.sandbox_on_demand(self.layer),
         }
         try:
             self._send(init, b"", deadline)
@@ -285,13 +300,10 @@ class Sandbox:
 
     # -- requests ----------------------------------------------------------------------------------
     def load(self, code: str, mode: str, fn_name: str | None, limits: Limits,
-             recursion_limit: int | None = None, exit_is_success: bool = False) -> str | None:
-        """Compile ``code`` in the sandbox; returns the compile error, or None. ``recursion_limit``:
-        ``sys.setrecursionlimit`` in each test process (None: Python's default); ``exit_is_success``:
-        ``SystemExit`` with any code ends the test with exit code 0."""
+             runtime: Runtime = Runtime()) -> str | None:
+        """Compile ``code`` in the sandbox; returns the compile error, or None."""
         header = {"op": "load", "mode": mode, "fn_name": fn_name, "limits": limits.runner_limits(),
-                  "timeout": limits.time_s, "recursion_limit": recursion_limit,
-                  "exit_is_success": exit_is_success}
+                  "timeout": limits.time_s, **runtime.header()}
         deadline = time.monotonic() + LOAD_TIMEOUT_S
         try:
             self._send(header, code.encode("utf-8", "surrogatepass"), deadline)
@@ -569,7 +581,7 @@ class Program:
 @contextlib.contextmanager
 def program(
     code: str, mode: str, fn_name: str | None, limits: Limits, layer: str, reuse: bool = True,
-    recursion_limit: int | None = None, exit_is_success: bool = False,
+    runtime: Runtime = Runtime(),
 ) -> Iterator[Program]:
     """Load ``code`` into a sandbox of ``layer`` (see ``resolve_layer``) for the duration of the block."""
     pool = _pool(layer)
@@ -577,18 +589,18 @@ def program(
     retries = 0
     try:
         try:
-            error = sb.load(code, mode, fn_name, limits, recursion_limit, exit_is_success)
+            error = sb.load(code, mode, fn_name, limits, runtime)
         except SandboxError as e:
             if not sb.uses:
                 raise  # a fresh sandbox failed: no second try would do better
             # a pooled sandbox died while idle (killed, out of memory): nothing of this program
             # ran yet, so one fresh sandbox is a fair retry
             logger.warning("pooled code sandbox failed at load (%s); retrying on a fresh one", e)
-            _count("sandbox_retries")
+            count("sandbox_retries")
             retries = 1
             sb.kill()
             sb = Sandbox(layer)
-            error = sb.load(code, mode, fn_name, limits, recursion_limit, exit_is_success)
+            error = sb.load(code, mode, fn_name, limits, runtime)
         yield Program(sb, limits, error, retries)
     except BaseException:
         sb.kill()
@@ -603,16 +615,18 @@ _counters: collections.Counter = collections.Counter()
 _counters_lock = threading.Lock()
 
 
-def _count(name: str) -> None:
+def count(name: str) -> None:
+    """Add one to the per-process event counter ``name`` (see ``counters``)."""
     with _counters_lock:
         _counters[name] += 1
 
 
 def counters() -> dict[str, int]:
     """Events of this process so far: ``sandbox_retries`` (a pooled sandbox failed at load and the
-    program was loaded again into a fresh one). For the reward manager's metrics."""
+    program was loaded again into a fresh one) and ``internal_errors`` (``INTERNAL_ERROR`` verdicts:
+    the grader raised something unexpected on a sample). For the reward manager's metrics."""
     with _counters_lock:
-        return {"sandbox_retries": _counters["sandbox_retries"]}
+        return {name: _counters[name] for name in ("sandbox_retries", "internal_errors")}
 
 
 def close_sandboxes() -> None:
