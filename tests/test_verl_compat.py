@@ -7,9 +7,11 @@ import ast
 import importlib
 import inspect
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 import verl_pipeline.verl_compat as compat
 from verl_pipeline.verl_compat import INSTANCE_ATTRIBUTES, PRIVATE_SEAMS, InstanceAttribute, Seam, missing
@@ -108,3 +110,78 @@ def test_every_private_verl_method_we_override_is_listed(module_name):
             if owners:
                 unlisted.append(f"{cls.__name__} sets self.{name} of {owners[0].__module__}.{owners[0].__name__}")
     assert unlisted == []
+
+
+# --- PipelinedPPOTrainer.__init__ re-implements RayPPOTrainer.__init__ (which asserts a hybrid engine): it must
+# not drift from what verl's own constructors set, nor from what the verl methods we call read.
+
+def _method_ast(cls, name: str):
+    fn = inspect.getattr_static(cls, name, None)
+    fn = getattr(fn, "__func__", fn)
+    if not inspect.isfunction(fn):
+        return None, None
+    return fn, ast.parse(textwrap.dedent(inspect.getsource(fn)))
+
+
+def _self_attributes(tree, ctx) -> set[str]:
+    return {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ctx)
+            and isinstance(n.value, ast.Name) and n.value.id == "self"}
+
+
+def _attributes_verl_reads(trainer_cls) -> dict[str, set[str]]:
+    """Fields (not methods) that the verl methods we call read on self, following their calls to other methods,
+    minus those any of these methods (ours included: the overrides init_workers calls) set first."""
+    start = {s.path.split(".")[-1] for s in PRIVATE_SEAMS if s.path.startswith("SeparateRayPPOTrainer.")}
+    todo, seen, reads, stores = [*start, "init_workers"], set(), {}, set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        fn, tree = _method_ast(trainer_cls, name)
+        if tree is None:
+            continue
+        stores |= _self_attributes(tree, ast.Store)
+        for attr in _self_attributes(tree, ast.Load):
+            if callable(inspect.getattr_static(trainer_cls, attr, None)):
+                todo.append(attr)
+            elif fn.__module__.startswith("verl."):
+                reads.setdefault(attr, set()).add(fn.__qualname__)
+    return {attr: where for attr, where in reads.items() if attr not in stores}
+
+
+@pytest.fixture(scope="module")
+def built_trainer():
+    """The trainer `PipelineTaskRunner` builds for the smoke recipe (no Ray: workers start in init_workers)."""
+    from vp_testing import compose
+
+    from verl_pipeline.config import apply_pipeline_settings
+    from verl_pipeline.task_runner import build_trainer
+
+    # use_kl_in_reward: verl's __init__ sets kl_ctrl_in_reward only then, and _fit_compute_advantage reads it then
+    cfg = compose(["+recipe=smoke", "algorithm.use_kl_in_reward=true"])
+    OmegaConf.resolve(cfg)
+    apply_pipeline_settings(cfg)
+    return build_trainer(cfg)
+
+
+def test_the_trainer_has_every_field_the_verl_methods_we_call_read(built_trainer):
+    from verl_pipeline.pipeline.trainer import PipelinedPPOTrainer
+
+    reads = _attributes_verl_reads(PipelinedPPOTrainer)
+    assert {"config", "metrics", "timing_raw", "ref_in_actor", "kl_ctrl_in_reward"} <= set(reads)  # the walk works
+    absent = {attr: sorted(where) for attr, where in reads.items() if not hasattr(built_trainer, attr)}
+    assert absent == {}
+
+
+def test_the_trainer_sets_every_field_verls_constructors_set(built_trainer):
+    from verl.experimental.separation.ray_trainer import SeparateRayPPOTrainer
+    from verl.trainer.ppo.ray_trainer import RayPPOTrainer
+
+    verl_sets = set()
+    for cls in (RayPPOTrainer, SeparateRayPPOTrainer):
+        verl_sets |= _self_attributes(_method_ast(cls, "__init__")[1], ast.Store)
+        for name in ("_create_dataloader", "_init_dump_executor"):  # called by RayPPOTrainer.__init__
+            verl_sets |= _self_attributes(_method_ast(cls, name)[1], ast.Store)
+    assert {"progress_bar", "last_val_metrics", "ref_in_actor", "train_dataloader"} <= verl_sets
+    assert sorted(a for a in verl_sets if not hasattr(built_trainer, a)) == []

@@ -65,7 +65,8 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         device_name=None,
     ):
         # RayPPOTrainer.__init__ asserts a hybrid (colocated) engine, which is exactly what we do not have;
-        # this sets the same attributes its methods rely on (checked against verl 0.9.1).
+        # this sets every attribute it and SeparateRayPPOTrainer.__init__ set (tests/test_verl_compat.py derives
+        # the list from verl's source, and the attributes the verl methods we call read).
         self.tokenizer = tokenizer
         self.processor = processor
         self.config = config
@@ -86,7 +87,7 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
             project_name=config.trainer.project_name, experiment_name=config.trainer.experiment_name
         )
         # verl derives this from LoRA (reference = actor without adapter); config.check_unsupported_modes refuses
-        # LoRA, so the reference is always a model of its own
+        # each LoRA key (lora_rank, lora.rank, lora_adapter_path), so the reference is always a model of its own
         self.ref_in_actor = False
         if config.algorithm.use_kl_in_reward:
             self.kl_ctrl_in_reward = core_algos.get_kl_controller(config.algorithm.kl_ctrl)
@@ -104,6 +105,8 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         self.metrics, self.timing_raw = {}, {}
         self.reward_tensor, self.reward_extra_infos_dict = None, {}
         self.logger = None
+        # read only by verl's own fit (we run ours); set as verl does so that no verl method finds them missing
+        self.progress_bar, self.last_val_metrics = None, {}
         self._start_epoch = 0
         eos = config.actor_rollout_ref.model.get("override_config", {}).get("eos_token_id", None)
         self._eos_token_ids = {int(e) for e in ([eos] if isinstance(eos, int) else (eos or []))}
