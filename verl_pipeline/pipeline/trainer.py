@@ -91,7 +91,7 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         self.ref_in_actor = False
         if config.algorithm.use_kl_in_reward:
             self.kl_ctrl_in_reward = core_algos.get_kl_controller(config.algorithm.kl_ctrl)
-        self.use_prefix_grouper = config.actor_rollout_ref.actor.get("use_prefix_grouper", False)
+        self.use_prefix_grouper = config.actor_rollout_ref.actor.use_prefix_grouper
         self.distillation_config = None
         self.create_dataloaders(train_dataset, val_dataset, collate_fn, train_sampler)
         self.checkpoint_manager = None
@@ -230,11 +230,11 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         start_step = self.global_steps
         self.checkpoint_manager.update_weights(start_step)
         gate = PolicyVersionGate(self.pipeline.max_staleness, self._push_weights, start_version=start_step)
-        if self.config.trainer.get("val_before_train", True) and self.val_dataset is not None:
+        if self.config.trainer.val_before_train and self.val_dataset is not None:
             with gate.exclusive_rollout():
                 val_metrics = self.validate_policy()
             self.logger.log(data=val_metrics, step=start_step)
-            if self.config.trainer.get("val_only", False):
+            if self.config.trainer.val_only:
                 return None, gate
         return start_step, gate
 
@@ -346,7 +346,7 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
             os.path.join(folder, "actor"),
             None,
             self.global_steps,
-            max_ckpt_to_keep=self.config.trainer.get("max_actor_ckpt_to_keep", None),
+            max_ckpt_to_keep=self.config.trainer.max_actor_ckpt_to_keep,
         )
         torch.save(rollout.data_state, os.path.join(folder, DATA_STATE_FILE))
         _atomic_write(
