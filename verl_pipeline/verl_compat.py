@@ -99,11 +99,11 @@ INSTANCE_ATTRIBUTES: list[InstanceAttribute] = [
 class VerlTrainerStages:
     """Public names for the `SeparateRayPPOTrainer` methods our trainer calls (mix in before verl's class).
 
-    Each is verl's method unchanged, so the math is verl's; the names are verl's timer names where it has one.
+    Each is verl's method unchanged, so the math is verl's; quoted names are the timers verl records them under.
     """
 
     def compute_reward(self, batch):
-        """"reward": scores already computed by the reward loop, as token-level rewards."""
+        """"reward": the scores the reward loop already put in the batch, extracted as the reward tensor."""
         return self._fit_compute_reward(batch)
 
     def compute_old_log_prob(self, batch):
@@ -111,7 +111,7 @@ class VerlTrainerStages:
         return self._fit_compute_log_prob(batch)
 
     def compute_ref_log_prob(self, batch):
-        """"ref": the reference policy's log-probs (a no-op without a reference)."""
+        """The reference policy's log-probs (a no-op without a reference)."""
         return self._fit_compute_ref_log_prob(batch)
 
     def compute_advantage(self, batch):
@@ -143,7 +143,7 @@ class VerlTrainerStages:
         self._create_dataloader(train_dataset, val_dataset, collate_fn, train_sampler)
 
     def start_generation_dumps(self) -> None:
-        """The background writer of `trainer.rollout_data_dir` / validation generation dumps."""
+        """The background writer verl's validation dumps generations with (`trainer.validation_data_dir`)."""
         self._init_dump_executor()
 
     def stop_generation_dumps(self) -> None:
