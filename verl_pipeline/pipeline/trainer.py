@@ -65,8 +65,8 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         device_name=None,
     ):
         # RayPPOTrainer.__init__ asserts a hybrid (colocated) engine, which is exactly what we do not have;
-        # this sets every attribute it and SeparateRayPPOTrainer.__init__ set (tests/test_verl_compat.py derives
-        # the list from verl's source, and the attributes the verl methods we call read).
+        # this sets every attribute it and SeparateRayPPOTrainer.__init__ set, and every one the verl methods we
+        # call read (tests/test_verl_compat.py derives both lists from verl's source).
         self.tokenizer = tokenizer
         self.processor = processor
         self.config = config
