@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
@@ -35,8 +37,19 @@ def test_reward_throughput_refuses_an_unknown_workload():
 
 def test_fork_floor_prints_the_bare_loops_and_the_sandbox():
     out = run("fork_floor.py", "--tests", "40")
-    rows = {name: float(total) for name, total in re.findall(r"^(bare fork\+exit|bare fork\+run|sandbox) .*\s([\d.]+)$",
-                                                             out, re.MULTILINE)}
+    assert out.startswith("40 tests of A+B each"), out
+    rows = {name: [float(x) for x in cols.split()] for name, cols in re.findall(
+        r"^(bare fork\+exit|bare fork\+run|sandbox)(?: \(\w+\))?((?:\s+-?[\d.]+){4})\s*$", out, re.MULTILINE)}
     assert set(rows) == {"bare fork+exit", "bare fork+run", "sandbox"}, out
-    assert all(total > 0 for total in rows.values()), out
+    # columns grader, parent, child, total (ms per test, 3 decimals): the total is their sum, and only the
+    # sandbox has a grader thread
+    for name, (grader, parent, child, total) in rows.items():
+        assert total == pytest.approx(grader + parent + child, abs=0.0025), (name, out)
+    assert rows["bare fork+exit"][0] == rows["bare fork+run"][0] == 0.0, out
+    # the summary line compares the sandbox with the bare fork+run floor from the same rows
+    ratio, added = map(float, re.search(r"sandbox / bare fork\+run: ([\d.]+)x; .* add per test: (-?[\d.]+) ms",
+                                        out).groups())
+    sandbox, floor = rows["sandbox"][3], rows["bare fork+run"][3]
+    assert added == pytest.approx(sandbox - floor, abs=0.003), out
+    assert ratio == pytest.approx(sandbox / floor, rel=0.02, abs=0.01), out
     assert "what isolation and the protocol add per test" in out

@@ -9,7 +9,7 @@ import pytest
 from vp_testing import REPO, compose
 from omegaconf import OmegaConf
 
-from verl_pipeline.config import ConfigError, PipelineConfig, apply_pipeline_settings, validate
+from verl_pipeline.config import CHECKS, ConfigError, PipelineConfig, apply_pipeline_settings, pipeline_of, validate
 from verl_pipeline.main import available_recipes
 
 
@@ -199,6 +199,9 @@ def test_cfg_job_prints_the_merged_config():
     ("critic.enable=true", "critic.enable", True, "critic-free"),
     ("reward.reward_model.enable=true", "reward.reward_model.enable", True, "enable=false"),
     ("actor_rollout_ref.model.lora_rank=8", "actor_rollout_ref.model.lora_rank", 8, "lora_rank=0"),
+    ("actor_rollout_ref.model.lora.rank=8", "actor_rollout_ref.model.lora.rank", 8, "lora.rank=0"),
+    ("actor_rollout_ref.model.lora_adapter_path=/tmp/adapter", "actor_rollout_ref.model.lora_adapter_path",
+     "/tmp/adapter", "lora_adapter_path=null"),
     ("actor_rollout_ref.rollout.n=0", "actor_rollout_ref.rollout.n", 0, "rollout.n=8"),
 ])
 def test_a_mode_the_trainer_does_not_run_is_refused_with_key_value_and_fix(override, key, value, fix):
@@ -217,3 +220,23 @@ def test_rollout_n_0_fails_before_ray_starts(tmp_path):
     assert proc.returncode != 0
     assert "actor_rollout_ref.rollout.n" in proc.stderr + proc.stdout
     assert "ray.init" not in proc.stdout and "Started a local Ray instance" not in proc.stderr + proc.stdout
+
+
+def test_pipeline_defaults_live_only_in_the_dataclass():
+    import dataclasses
+
+    # the primary config composes the section from PipelineConfig; its yaml repeats none of the values
+    assert "pipeline" not in OmegaConf.load(REPO / "verl_pipeline" / "conf" / "pipeline.yaml")
+    assert OmegaConf.to_container(compose([]).pipeline) == dataclasses.asdict(PipelineConfig())
+    # an override still needs no `+`, and an absent key reads as its default
+    assert compose(["pipeline.max_staleness=0"]).pipeline.max_staleness == 0
+    assert pipeline_of(OmegaConf.create({"pipeline": {"tis_cap": 3.0}})) == PipelineConfig(tis_cap=3.0)
+
+
+def test_validate_is_the_problems_of_every_checker():
+    cfg = compose(["+recipe=smoke", "pipeline.max_staleness=-1", "actor_rollout_ref.actor.strategy=fsdp"])
+    OmegaConf.resolve(cfg)
+    by_checker = {check.__name__: [p.key for p in check(cfg)] for check in CHECKS}
+    assert by_checker["check_pipeline_keys"] == ["pipeline.max_staleness"]
+    assert by_checker["check_cpu_backend"] == ["actor_rollout_ref.actor.strategy"]
+    assert [p.key for p in validate(cfg)] == [key for keys in by_checker.values() for key in keys]

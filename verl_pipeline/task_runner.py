@@ -49,13 +49,13 @@ def build_trainer(config):
     tokenizer, processor = model_config.tokenizer, model_config.processor
     train_dataset = create_rl_dataset(
         config.data.train_files, config.data, tokenizer, processor, is_train=True,
-        max_samples=config.data.get("train_max_samples", -1),
+        max_samples=config.data.train_max_samples,
     )
     val_dataset = None
     if config.data.get("val_files"):
         val_dataset = create_rl_dataset(
             config.data.val_files, config.data, tokenizer, processor, is_train=False,
-            max_samples=config.data.get("val_max_samples", -1),
+            max_samples=config.data.val_max_samples,
         )
     return PipelinedPPOTrainer(
         config=config,

@@ -12,37 +12,48 @@ import pytest
 from verl_pipeline.pipeline.gate import PipelineAborted, PolicyVersionGate
 
 
-class Sim:
-    """A rollout thread and a trainer thread driving the gate with random work times."""
+# what may not use the engine or the weights at the same time (symmetric: checked by whoever starts second);
+# a batch and a training step may overlap, which is the point of the pipeline
+CONFLICTS = {
+    "sync": {"batch", "validation", "train"},
+    "batch": {"validation", "sync"},
+    "validation": {"batch", "sync"},
+    "train": {"sync"},
+}
 
-    def __init__(self, k: int, steps: int, gen_s: float, train_s: float, seed: int = 0):
-        self.k, self.steps, self.gen_s, self.train_s = k, steps, gen_s, train_s
+
+class Sim:
+    """A rollout thread and a trainer thread driving the gate with random work times; with `val_s` the trainer
+    also validates (holds the rollout) after every step.
+
+    Records the policy version each trained batch was sampled with, and every overlap of two uses that
+    `CONFLICTS` forbids (a sync while a side works, a validation while a batch generates)."""
+
+    def __init__(self, k: int, steps: int, gen_s: float, train_s: float, val_s: float | None = None, seed: int = 0):
+        self.k, self.steps, self.gen_s, self.train_s, self.val_s = k, steps, gen_s, train_s, val_s
         self.rng = random.Random(seed)
-        self.events: list[tuple] = []
         self.lock = threading.Lock()
-        self.busy = {"rollout": False, "trainer": False}
-        self.gate = PolicyVersionGate(k, self._sync)
+        self.busy: set[str] = set()
+        self.overlaps: list[tuple] = []
+        self.trained: list[tuple[int, int]] = []  # (step, version the batch was sampled with)
+        self.gate = PolicyVersionGate(k, lambda version: self._use("sync", 0.001))
         self.ready: dict[int, int] = {}
         self.ready_cond = threading.Condition()
 
-    def _sync(self, version):
-        # both sides must be idle while weights move
+    def _use(self, what: str, seconds: float) -> None:
         with self.lock:
-            assert not self.busy["rollout"] and not self.busy["trainer"], "sync while a side was busy"
-            self.events.append(("sync", version))
-        time.sleep(0.001)
-
-    def _work(self, side, seconds):
+            if self.busy & CONFLICTS[what]:
+                self.overlaps.append((what, sorted(self.busy & CONFLICTS[what])))
+            self.busy.add(what)
+            seconds *= self.rng.uniform(0.5, 1.5)
+        time.sleep(seconds)
         with self.lock:
-            self.busy[side] = True
-        time.sleep(seconds * self.rng.uniform(0.5, 1.5))
-        with self.lock:
-            self.busy[side] = False
+            self.busy.discard(what)
 
     def rollout(self):
         for b in range(1, self.steps + 1):
             version = self.gate.acquire_rollout(b)
-            self._work("rollout", self.gen_s)
+            self._use("batch", self.gen_s)
             self.gate.release_rollout()
             with self.ready_cond:
                 self.ready[b] = version
@@ -53,40 +64,43 @@ class Sim:
             with self.ready_cond:
                 while s not in self.ready:
                     self.ready_cond.wait()
-                version = self.ready[s]
+                self.trained.append((s, self.ready[s]))
             with self.gate.training():
-                self._work("trainer", self.train_s)
-            self.events.append(("train", s, version))
+                self._use("train", self.train_s)
             self.gate.publish(s)
+            if self.val_s is not None:
+                with self.gate.exclusive_rollout():
+                    self._use("validation", self.val_s)
 
-    def run(self):
+    def run(self) -> "Sim":
         threads = [threading.Thread(target=self.rollout), threading.Thread(target=self.trainer)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(timeout=60)
             assert not t.is_alive(), "deadlock"
-        return [e for e in self.events if e[0] == "train"]
+        return self
 
 
 @pytest.mark.parametrize("k", [0, 1, 2])
 @pytest.mark.parametrize("gen_s,train_s", [(0.004, 0.001), (0.001, 0.004), (0.002, 0.002)])
 def test_no_sample_is_older_than_the_bound(k, gen_s, train_s):
-    trained = Sim(k, steps=30, gen_s=gen_s, train_s=train_s, seed=k).run()
-    lags = [(s - 1) - version for _, s, version in trained]
+    sim = Sim(k, steps=30, gen_s=gen_s, train_s=train_s, seed=k).run()
+    lags = [(s - 1) - version for s, version in sim.trained]
     assert all(0 <= lag <= k for lag in lags), lags
-    assert [s for _, s, _ in trained] == list(range(1, 31))
+    assert [s for s, _ in sim.trained] == list(range(1, 31))
+    assert sim.overlaps == [], "weights moved while a side was working"
 
 
 def test_one_step_off_is_exactly_one_stale_when_sampling_is_fast():
     # DeepCoder's regime: after the first step every batch was sampled by the previous step's weights
-    trained = Sim(1, steps=20, gen_s=0.001, train_s=0.005).run()
-    assert [(s - 1) - v for _, s, v in trained][1:] == [1] * 19
+    sim = Sim(1, steps=20, gen_s=0.001, train_s=0.005).run()
+    assert [(s - 1) - v for s, v in sim.trained][1:] == [1] * 19
 
 
 def test_synchronous_mode_trains_on_policy():
-    trained = Sim(0, steps=10, gen_s=0.002, train_s=0.002).run()
-    assert all(v == s - 1 for _, s, v in trained)
+    sim = Sim(0, steps=10, gen_s=0.002, train_s=0.002).run()
+    assert all(v == s - 1 for s, v in sim.trained)
 
 
 def test_rollout_waits_for_weights_the_bound_requires():
@@ -213,70 +227,9 @@ def test_no_sync_runs_while_the_trainer_holds_the_rollout():
     assert synced == [1], "the pending sync did not run when the hold ended"
 
 
-class ValidatingSim:
-    """Rollout and trainer threads; the trainer validates (holds the rollout) after every step.
-
-    Records every interval in which the engine generates (a batch or a validation) and every sync, so the test
-    can check that no two overlap. Batches take longer than training steps: the case in which the old gate
-    let syncs run mid-batch."""
-
-    def __init__(self, k: int, steps: int, gen_s: float, train_s: float, val_s: float):
-        self.k, self.steps, self.gen_s, self.train_s, self.val_s = k, steps, gen_s, train_s, val_s
-        self.lock = threading.Lock()
-        self.engine: str | None = None  # what uses the rollout engine now: "batch", "validation", "sync"
-        self.overlaps: list[tuple] = []
-        self.gate = PolicyVersionGate(k, self._sync)
-        self.ready: dict[int, int] = {}
-        self.ready_cond = threading.Condition()
-        self.syncs: list[int] = []
-
-    def _use_engine(self, what, seconds):
-        with self.lock:
-            if self.engine is not None:
-                self.overlaps.append((what, self.engine))
-            self.engine = what
-        time.sleep(seconds)
-        with self.lock:
-            self.engine = None
-
-    def _sync(self, version):
-        self.syncs.append(version)
-        self._use_engine("sync", 0.001)
-
-    def rollout(self):
-        for b in range(1, self.steps + 1):
-            version = self.gate.acquire_rollout(b)
-            self._use_engine("batch", self.gen_s)
-            self.gate.release_rollout()
-            with self.ready_cond:
-                self.ready[b] = version
-                self.ready_cond.notify_all()
-
-    def trainer(self):
-        self.trained = []
-        for s in range(1, self.steps + 1):
-            with self.ready_cond:
-                while s not in self.ready:
-                    self.ready_cond.wait()
-                self.trained.append((s, self.ready[s]))
-            with self.gate.training():
-                time.sleep(self.train_s)
-            self.gate.publish(s)
-            with self.gate.exclusive_rollout():
-                self._use_engine("validation", self.val_s)
-
-    def run(self):
-        threads = [threading.Thread(target=self.rollout), threading.Thread(target=self.trainer)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=60)
-            assert not t.is_alive(), "deadlock"
-
-
 @pytest.mark.parametrize("k", [0, 1, 2])
 def test_validation_after_every_step_never_overlaps_generation_or_a_sync(k):
-    sim = ValidatingSim(k, steps=6, gen_s=0.03, train_s=0.005, val_s=0.01)
-    sim.run()
+    # batches take longer than training steps: the case in which the old gate let syncs run mid-batch
+    sim = Sim(k, steps=6, gen_s=0.03, train_s=0.005, val_s=0.01, seed=k).run()
     assert sim.overlaps == [], sim.overlaps
     assert all(0 <= (s - 1) - v <= k for s, v in sim.trained), sim.trained

@@ -14,6 +14,7 @@ from verl.experimental.agent_loop.agent_loop import AgentLoopManager, AgentLoopW
 
 
 class TimestampedAgentLoopWorker(AgentLoopWorker):
+    # verl's private per-sample reward hook (listed in verl_compat.PRIVATE_SEAMS)
     async def _compute_score(self, outputs, kwargs) -> None:
         final = outputs[-1]
         # a rollout server may stamp the exact end of its batch; otherwise generation ended just now

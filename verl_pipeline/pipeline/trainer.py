@@ -4,8 +4,9 @@ Built on verl 0.9.1's `SeparateRayPPOTrainer` (the DataProto trainer with a sepa
 is the layer where verl's pieces compose without TransferQueue polling: resource pools and `RayWorkerGroup` for
 the trainer (FSDP/FSDP2 `ActorRolloutRefWorker` in the actor role), standalone rollout replicas on their own
 pool (`LLMServerManager`), the reward loop (per-sample scoring in reward workers, inside the agent loop) and
-`CheckpointEngineManager` for the weight push. We reuse its per-stage methods (`_fit_compute_log_prob`,
-`_fit_compute_advantage`, `_fit_update_actor`, metrics) unchanged, so the math is verl's; what is ours:
+`CheckpointEngineManager` for the weight push. We reuse its per-stage methods unchanged (through the names
+`verl_compat.VerlTrainerStages` gives them: `compute_old_log_prob`, `compute_advantage`, `update_actor`, ...),
+so the math is verl's; what is ours:
 
 - the loop (`fit`): a rollout thread produces batches under a staleness gate while this thread trains;
 - overlong filtering (GRPO+), the pipeline metrics, and a per-step summary line;
@@ -41,12 +42,12 @@ from verl_pipeline.pipeline import grpo_plus
 from verl_pipeline.pipeline.gate import PolicyVersionGate
 from verl_pipeline.pipeline.rollouter import RolloutBatch, Rollouter, RolloutProducerError
 from verl_pipeline.pipeline.summary import format_step_summary
-from verl_pipeline.verl_compat import rollout_servers, shutdown_rollout_engines
+from verl_pipeline.verl_compat import VerlTrainerStages, rollout_servers, shutdown_rollout_engines
 
 logger = logging.getLogger(__name__)
 
 
-class PipelinedPPOTrainer(SeparateRayPPOTrainer):
+class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
     """PPO/GRPO+ with the rollout one (or up to `pipeline.max_staleness`) steps ahead of the trainer."""
 
     def __init__(
@@ -64,7 +65,8 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         device_name=None,
     ):
         # RayPPOTrainer.__init__ asserts a hybrid (colocated) engine, which is exactly what we do not have;
-        # this sets the same attributes its methods rely on (checked against verl 0.9.1).
+        # this sets every attribute it and SeparateRayPPOTrainer.__init__ set, and every one the verl methods we
+        # call read (tests/test_verl_compat.py derives both lists from verl's source).
         self.tokenizer = tokenizer
         self.processor = processor
         self.config = config
@@ -85,15 +87,15 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             project_name=config.trainer.project_name, experiment_name=config.trainer.experiment_name
         )
         # verl derives this from LoRA (reference = actor without adapter); config.check_unsupported_modes refuses
-        # LoRA, so the reference is always a model of its own
+        # each LoRA key (lora_rank, lora.rank, lora_adapter_path), so the reference is always a model of its own
         self.ref_in_actor = False
         if config.algorithm.use_kl_in_reward:
             self.kl_ctrl_in_reward = core_algos.get_kl_controller(config.algorithm.kl_ctrl)
-        self.use_prefix_grouper = config.actor_rollout_ref.actor.get("use_prefix_grouper", False)
+        self.use_prefix_grouper = config.actor_rollout_ref.actor.use_prefix_grouper
         self.distillation_config = None
-        self._create_dataloader(train_dataset, val_dataset, collate_fn, train_sampler)
+        self.create_dataloaders(train_dataset, val_dataset, collate_fn, train_sampler)
         self.checkpoint_manager = None
-        self._init_dump_executor()
+        self.start_generation_dumps()
         # SeparateRayPPOTrainer's per-step state
         self.global_steps = 0
         self.epoch = 0
@@ -103,12 +105,16 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         self.metrics, self.timing_raw = {}, {}
         self.reward_tensor, self.reward_extra_infos_dict = None, {}
         self.logger = None
+        # read only by verl's own fit (we run ours); set as verl does so that no verl method finds them missing
+        self.progress_bar, self.last_val_metrics = None, {}
         self._start_epoch = 0
         eos = config.actor_rollout_ref.model.get("override_config", {}).get("eos_token_id", None)
         self._eos_token_ids = {int(e) for e in ([eos] if isinstance(eos, int) else (eos or []))}
         self._eos_token_ids.add(int(tokenizer.eos_token_id))
 
     # ------------------------------------------------------------------ workers
+    # verl's init_workers calls these private hooks; verl_compat.PRIVATE_SEAMS lists each (a subclass must
+    # override them under verl's names), and the fields they read (resource_pool_to_cls, all_wg, ...)
     def _create_actor_rollout_classes(self):
         role = actor_role(self.config)
         pool = self.resource_pool_manager.get_resource_pool(role)
@@ -204,7 +210,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             raise RolloutProducerError(f"{err} during step {self.global_steps}. {self._resume_hint()}") from err.__cause__
         finally:
             rollouter.stop()
-            self._shutdown_dump_executor()
+            self.stop_generation_dumps()
             shutdown_rollout_engines(self.llm_server_manager)
 
     def _begin(self) -> tuple[int | None, PolicyVersionGate]:
@@ -222,15 +228,15 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         print(f"[verl_pipeline] trainer pool on nodes {sorted(set(placement['trainer_nodes']))}, "
               f"rollout pool on nodes {sorted(set(placement['rollout_nodes']))}", flush=True)
         self._append_trace({"event": "placement", **placement})
-        self._load_checkpoint()
+        self.load_checkpoint()
         start_step = self.global_steps
         self.checkpoint_manager.update_weights(start_step)
         gate = PolicyVersionGate(self.pipeline.max_staleness, self._push_weights, start_version=start_step)
-        if self.config.trainer.get("val_before_train", True) and self.val_dataset is not None:
+        if self.config.trainer.val_before_train and self.val_dataset is not None:
             with gate.exclusive_rollout():
-                val_metrics = self._validate()
+                val_metrics = self.validate_policy()
             self.logger.log(data=val_metrics, step=start_step)
-            if self.config.trainer.get("val_only", False):
+            if self.config.trainer.val_only:
                 return None, gate
         return start_step, gate
 
@@ -249,24 +255,24 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         if "response_mask" not in batch.batch.keys():
             batch.batch["response_mask"] = compute_response_mask(batch)
         if self.config.trainer.balance_batch:
-            self._balance_batch(batch, metrics=self.metrics)
+            self.balance_batch(batch, self.metrics)
         batch.meta_info["global_token_num"] = torch.sum(batch.batch["attention_mask"], dim=-1).tolist()
         batch.meta_info["images_seqlens"] = []
         batch.meta_info["temperature"] = self.config.actor_rollout_ref.rollout.temperature
         self.check_staleness(batch, rollout)
 
-        batch = self._fit_compute_reward(batch)
-        batch = self._fit_compute_log_prob(batch)
+        batch = self.compute_reward(batch)
+        batch = self.compute_old_log_prob(batch)
         if "rollout_log_probs" in batch.batch.keys():
             self.metrics.update(
                 grpo_plus.importance_ratio_stats(
                     batch.batch["old_log_probs"], batch.batch["rollout_log_probs"], batch.batch["response_mask"]
                 )
             )
-        batch = self._fit_compute_ref_log_prob(batch)
-        batch = self._fit_compute_advantage(batch)
+        batch = self.compute_ref_log_prob(batch)
+        batch = self.compute_advantage(batch)
         self.filter_overlong(batch)
-        return self._fit_update_actor(batch)
+        return self.update_actor(batch)
 
     def filter_overlong(self, batch: DataProto) -> None:
         """GRPO+ overlong filtering: responses cut off by the length limit carry no loss (logged as a fraction)."""
@@ -304,7 +310,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
 
     def _prepare_generation(self, batch: DataProto, index: int) -> tuple[DataProto, DataProto]:
         """Split prompts into the agent-loop input and the rest; repeat both n times (GRPO groups)."""
-        gen_batch = self._get_gen_batch(batch)
+        gen_batch = self.generation_input(batch)
         gen_batch.meta_info["global_steps"] = index
         n = self.config.actor_rollout_ref.rollout.n
         return batch.repeat(repeat_times=n, interleave=True), gen_batch.repeat(repeat_times=n, interleave=True)
@@ -321,7 +327,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         if self.val_dataset is not None and test_freq > 0 and (self.is_last_step or self.global_steps % test_freq == 0):
             with marked_timer("testing", self.timing_raw), gate.exclusive_rollout():
                 started = time.monotonic()
-                self.metrics.update(self._validate())
+                self.metrics.update(self.validate_policy())
                 self._append_trace({"event": "validation", "after_step": self.global_steps,
                                     "start": started, "end": time.monotonic()})
         if save_freq > 0 and (self.is_last_step or self.global_steps % save_freq == 0):
@@ -342,7 +348,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
             os.path.join(folder, "actor"),
             None,
             self.global_steps,
-            max_ckpt_to_keep=self.config.trainer.get("max_actor_ckpt_to_keep", None),
+            max_ckpt_to_keep=self.config.trainer.max_actor_ckpt_to_keep,
         )
         torch.save(rollout.data_state, os.path.join(folder, DATA_STATE_FILE))
         _atomic_write(
@@ -352,7 +358,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         # the tracker moves last, so a crash mid-save leaves the previous checkpoint as the latest
         _atomic_write(os.path.join(root, "latest_checkpointed_iteration.txt"), str(self.global_steps))
 
-    def _load_checkpoint(self):
+    def load_checkpoint(self) -> int:
         """Restore model, optimizer, step, epoch and data position (`trainer.resume_mode`: auto|resume_path|disable)."""
         trainer = self.config.trainer
         folder = resume_folder(trainer.resume_mode, trainer.get("resume_from_path"), trainer.default_local_dir)
@@ -374,7 +380,7 @@ class PipelinedPPOTrainer(SeparateRayPPOTrainer):
         accounting = gate.take_accounting()
         self.timing_raw["step"] = step_s
         self.timing_raw["update_weights"] = accounting["sync_s"]
-        self._fit_collect_metrics(batch)
+        self.collect_metrics(batch)
         gen_done = batch.non_tensor_batch.get("gen_done_ts")
         reward_done = batch.non_tensor_batch.get("reward_done_ts")
         if gen_done is not None and reward_done is not None and None not in list(reward_done):

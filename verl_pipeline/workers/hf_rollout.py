@@ -35,6 +35,7 @@ import torch
 from verl.workers.rollout.base import BaseRollout
 from verl.workers.rollout.replica import RolloutReplica, TokenOutput
 
+from verl_pipeline.verl_compat import set_replica_server
 from verl_pipeline.workers.hf_sampling import SamplingParams, sample_batch
 
 logger = logging.getLogger(__name__)
@@ -270,8 +271,7 @@ class HFReplica(RolloutReplica):
         ).remote(self.config, self.model_config, self.replica_rank)
         await server.get_policy_version.remote()  # surface model-load errors here, not at first request
         self.servers = [server]
-        self._server_handle = server
-        self._server_address = f"hf-replica-{self.replica_rank}"
+        set_replica_server(self, server, f"hf-replica-{self.replica_rank}")
 
 
 class HFServerAdapter(BaseRollout):
