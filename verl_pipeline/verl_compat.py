@@ -93,6 +93,11 @@ INSTANCE_ATTRIBUTES: list[InstanceAttribute] = [
                       "set_replica_server (HFReplica.launch_servers)"),
     InstanceAttribute("verl.workers.rollout.replica", "RolloutReplica.__init__", "_server_address",
                       "set_replica_server (HFReplica.launch_servers)"),
+    InstanceAttribute("verl.workers.rollout.replica", "RolloutReplica.__init__", "servers",
+                      "rollout_servers (placement, CPU affinity, engine shutdown)"),
+    # the AsyncLLM behind verl's vLLM server: verl has no call that shuts it down
+    InstanceAttribute("verl.workers.rollout.vllm_rollout.vllm_async_server", "vLLMHttpServer.run_server", "engine",
+                      "shutdown_rollout_engines"),
 ]
 
 

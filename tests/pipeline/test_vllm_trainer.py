@@ -1,0 +1,152 @@
+"""The pipelined trainer on verl's own vLLM rollout (vLLMReplica / vLLMHttpServer / AsyncLLM) on CPU: real Ray,
+FSDP2 on gloo, vLLM's CPU engine on its own pool, weights pushed after every step through verl's path. Each test
+runs `python -m verl_pipeline.main +recipe=smoke_vllm ...` in a subprocess (needs scripts/install_vllm_cpu.sh)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from vp_testing import processes_with_env, read_metrics, read_trace, run_main, shm_entries
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.ray,
+    pytest.mark.skipif(importlib.util.find_spec("vllm") is None,
+                       reason="vLLM is not installed (scripts/install_vllm_cpu.sh)"),
+]
+
+# |p_vLLM - p_trainer| per response token, on the same weights: float32 on both sides, different kernels
+# (oneDNN linear layers and vLLM's CPU attention vs torch sdpa). Measured: <= 7e-5.
+PROB_TOLERANCE = 1e-3
+
+
+def vllm_run(workdir: Path, *overrides: str) -> list[str]:
+    return [
+        "+recipe=smoke_vllm",
+        f"trainer.default_local_dir={workdir / 'ckpt'}",
+        f"pipeline.trace_file={workdir / 'trace.jsonl'}",
+        "trainer.logger=[console,file]",
+        "trainer.save_freq=-1",
+        *overrides,
+    ]
+
+
+class RunLeftovers:
+    """What a run left: /dev/shm entries that were not there before it, and live processes carrying its marker
+    (every Ray and vLLM process of the run inherits the driver's environment)."""
+
+    def __init__(self):
+        self.marker = f"VP_TEST_RUN={uuid.uuid4().hex}"
+        self.shm_before = shm_entries()
+
+    @property
+    def env(self) -> dict[str, str]:
+        key, value = self.marker.split("=")
+        return {key: value}
+
+    def assert_none(self) -> None:
+        deadline = time.monotonic() + 15  # Ray's last daemons may take a moment to exit after the driver
+        while True:
+            shm, procs = sorted(shm_entries() - self.shm_before), processes_with_env(self.marker)
+            if not (shm or procs) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert shm == [], f"/dev/shm entries left by the run: {shm}"
+        assert procs == [], f"processes left by the run: {procs}"
+
+
+def on_policy_checks(workdir: Path, steps: int) -> list[dict]:
+    trace = read_trace(workdir / "trace.jsonl")
+    assert [t["step"] for t in trace] == list(range(1, steps + 1))
+    assert [t["policy_version"] for t in trace] == list(range(steps))  # staleness 0: each batch on the newest weights
+    assert all(t["sample_versions"] == [t["policy_version"]] for t in trace)
+    return trace
+
+
+def test_staleness_0_on_vllm_matches_hf_on_prompts_versions_and_probabilities(tmp_path):
+    """What is compared between the engines: the prompts of every step and the policy version that generated
+    each batch (identical), and that each engine's token probabilities equal the trainer's on the same weights
+    (after every weight push). The samples themselves differ: vLLM and our hf engine draw from different RNGs."""
+    steps = 3
+    results = {}
+    for engine in ("vllm", "hf"):
+        workdir = tmp_path / engine
+        workdir.mkdir()
+        leftovers = RunLeftovers()
+        run_main(vllm_run(workdir, "pipeline.max_staleness=0", f"trainer.total_training_steps={steps}",
+                          f"actor_rollout_ref.rollout.name={engine}", "trainer.test_freq=2"),
+                 workdir, env=leftovers.env)
+        leftovers.assert_none()
+        trace = on_policy_checks(workdir, steps)
+        metrics = {m["step"]: m["data"] for m in read_metrics(workdir) if "timing_s/step" in m["data"]}
+        assert sorted(metrics) == list(range(1, steps + 1))
+        for step, data in metrics.items():
+            assert data["training/rollout_probs_diff_valid"] == 1, step
+            assert data["training/rollout_probs_diff_max"] < PROB_TOLERANCE, (engine, step, data)
+            assert data["pipeline/rollout_version"] == step  # the push after `step` reached the engine
+        validations = read_trace(workdir / "trace.jsonl", event="validation")
+        assert [v["after_step"] for v in validations] == [2, 3]
+        assert not [(t["batch_index"], v["after_step"]) for t in trace for v in validations
+                    if t["gen_start"] < v["end"] and v["start"] < t["gen_end"]]
+        results[engine] = trace
+    assert [t["prompt_indices"] for t in results["vllm"]] == [t["prompt_indices"] for t in results["hf"]]
+
+
+def test_staleness_2_on_vllm_runs_ahead_and_never_mixes_versions(tmp_path):
+    steps = 5
+    leftovers = RunLeftovers()
+    run_main(vllm_run(tmp_path, "pipeline.max_staleness=2", f"trainer.total_training_steps={steps}",
+                      "trainer.test_freq=2"), tmp_path, env=leftovers.env)
+    leftovers.assert_none()
+    trace = read_trace(tmp_path / "trace.jsonl")
+    assert [t["step"] for t in trace] == list(range(1, steps + 1))
+    lags = [(t["step"] - 1) - t["policy_version"] for t in trace]
+    assert all(0 <= lag <= 2 for lag in lags) and max(lags) >= 1, lags
+    # a weight push never lands in the middle of a batch's generation
+    assert all(t["sample_versions"] == [t["policy_version"]] for t in trace), [t["sample_versions"] for t in trace]
+    validations = read_trace(tmp_path / "trace.jsonl", event="validation")
+    assert [v["after_step"] for v in validations] == [2, 4, 5]
+    assert not [(t["batch_index"], v["after_step"]) for t in trace for v in validations
+                if t["gen_start"] < v["end"] and v["start"] < t["gen_end"]]
+
+
+def test_a_killed_vllm_server_ends_the_run_with_the_resume_hint_and_leaves_nothing(tmp_path):
+    leftovers = RunLeftovers()
+    overrides = vllm_run(tmp_path, "trainer.total_training_steps=30", "trainer.save_freq=1")
+    env = {**os.environ, **leftovers.env, "VERL_FILE_LOGGER_PATH": str(tmp_path / "metrics.jsonl")}
+    log = open(tmp_path / "run.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "verl_pipeline.main", *overrides], cwd=tmp_path, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    tracker = tmp_path / "ckpt" / "latest_checkpointed_iteration.txt"
+    deadline = time.monotonic() + 500
+    while time.monotonic() < deadline and not tracker.exists() and proc.poll() is None:
+        time.sleep(0.2)
+    assert tracker.exists(), "no checkpoint before the kill"
+    # this run's server only (its session): the Ray actor that owns the engine, not the engine core
+    pids = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", "vLLMHttpServer"], capture_output=True,
+                          text=True).stdout.split()
+    assert pids, "no vLLMHttpServer process found"
+    for pid in pids:
+        os.kill(int(pid), signal.SIGKILL)
+    try:
+        rc = proc.wait(timeout=240)
+    except subprocess.TimeoutExpired:
+        subprocess.run(["pkill", "-9", "-s", str(proc.pid)], capture_output=True)
+        pytest.fail("the run hung after its vLLM server died")
+    finally:
+        log.close()
+    output = (tmp_path / "run.log").read_text()
+    assert rc != 0
+    assert "rollout failed" in output and "ActorDiedError" in output
+    assert "restart with trainer.resume_mode=auto" in output
+    step = int(tracker.read_text())
+    assert (tmp_path / "ckpt" / f"global_step_{step}" / "actor").is_dir() and step < 30
+    leftovers.assert_none()
