@@ -90,3 +90,16 @@ def test_without_a_ledger_in_the_environment_nothing_is_recorded(monkeypatch):
     before = resource_tracker.register
     engine_ledger.install()
     assert resource_tracker.register is before
+
+
+def test_vllm_sockets_go_inside_the_ledger_and_leave_with_it(monkeypatch):
+    monkeypatch.delenv("VLLM_RPC_BASE_PATH", raising=False)
+    ledger = engine_ledger.open_ledger()
+    ipc = engine_ledger.run_environment(ledger)["VLLM_RPC_BASE_PATH"]
+    assert os.path.dirname(ipc) == ledger and os.path.isdir(ipc)
+    engine_ledger.clean(ledger)
+    assert not os.path.exists(ipc)
+    monkeypatch.setenv("VLLM_RPC_BASE_PATH", "/somewhere/else")
+    other = engine_ledger.open_ledger()
+    assert "VLLM_RPC_BASE_PATH" not in engine_ledger.run_environment(other)
+    engine_ledger.clean(other)

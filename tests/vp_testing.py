@@ -46,9 +46,21 @@ def read_trace(path: Path, event: str | None = None) -> list[dict]:
     return [r for r in records if r.get("event") == event]
 
 
-def shm_entries() -> set[str]:
-    """POSIX shared memory and semaphores of this machine (vLLM's engines keep their queues there)."""
-    return {name for name in os.listdir("/dev/shm") if name.startswith(("psm_", "sem.mp-"))}
+def shared_files() -> set[str]:
+    """POSIX shared memory and semaphores of this machine (vLLM's engines keep their queues there), and the
+    socket files in the temp dir (vLLM binds its ZeroMQ sockets there unless told otherwise)."""
+    import stat
+    import tempfile
+
+    tmp = tempfile.gettempdir()
+    sockets = set()
+    for name in os.listdir(tmp):
+        try:
+            if stat.S_ISSOCK(os.lstat(os.path.join(tmp, name)).st_mode):
+                sockets.add(os.path.join(tmp, name))
+        except OSError:
+            continue
+    return sockets | {name for name in os.listdir("/dev/shm") if name.startswith(("psm_", "sem.mp-"))}
 
 
 def processes_with_env(marker: str) -> list[str]:

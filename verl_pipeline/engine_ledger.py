@@ -43,8 +43,20 @@ class Leftovers:
 
 
 def open_ledger() -> str:
-    """A fresh ledger directory for one run (the driver exports it as `LEDGER_ENV`)."""
-    return tempfile.mkdtemp(prefix="verl_pipeline-engines-")
+    """A fresh ledger directory for one run (the driver exports `run_environment(ledger)`)."""
+    ledger = tempfile.mkdtemp(prefix="verl_pipeline-engines-")
+    os.mkdir(os.path.join(ledger, "ipc"))
+    return ledger
+
+
+def run_environment(ledger: str) -> dict[str, str]:
+    """What every process of the run gets: the ledger, and the directory vLLM binds its ZeroMQ sockets in
+    (by default one socket file per engine in /tmp, never removed, even on a clean shutdown; inside the
+    ledger they go with it). A `VLLM_RPC_BASE_PATH` the user set is kept."""
+    env = {LEDGER_ENV: ledger}
+    if "VLLM_RPC_BASE_PATH" not in os.environ:
+        env["VLLM_RPC_BASE_PATH"] = os.path.join(ledger, "ipc")
+    return env
 
 
 def _start_time(pid: int) -> str | None:

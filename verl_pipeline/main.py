@@ -161,9 +161,11 @@ def run(cfg) -> None:
 
     prepare(cfg)
     ledger = engine_ledger.open_ledger()
-    os.environ[engine_ledger.LEDGER_ENV] = ledger
+    run_env = engine_ledger.run_environment(ledger)
+    os.environ.update(run_env)
     with open_dict(cfg):
-        cfg.ray_kwargs.ray_init.runtime_env.env_vars[engine_ledger.LEDGER_ENV] = ledger
+        for key, value in run_env.items():
+            cfg.ray_kwargs.ray_init.runtime_env.env_vars[key] = value
     try:
         run_ppo(cfg, task_runner_class=PipelineTaskRunner)
     finally:

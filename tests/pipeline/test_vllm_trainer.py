@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from vp_testing import processes_with_env, read_metrics, read_trace, run_main, shm_entries
+from vp_testing import processes_with_env, read_metrics, read_trace, run_main, shared_files
 
 pytestmark = [
     pytest.mark.slow,
@@ -45,7 +45,7 @@ class RunLeftovers:
 
     def __init__(self):
         self.marker = f"VP_TEST_RUN={uuid.uuid4().hex}"
-        self.shm_before = shm_entries()
+        self.shm_before = shared_files()
 
     @property
     def env(self) -> dict[str, str]:
@@ -55,11 +55,11 @@ class RunLeftovers:
     def assert_none(self) -> None:
         deadline = time.monotonic() + 15  # Ray's last daemons may take a moment to exit after the driver
         while True:
-            shm, procs = sorted(shm_entries() - self.shm_before), processes_with_env(self.marker)
+            shm, procs = sorted(shared_files() - self.shm_before), processes_with_env(self.marker)
             if not (shm or procs) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        assert shm == [], f"/dev/shm entries left by the run: {shm}"
+        assert shm == [], f"/dev/shm segments or socket files left by the run: {shm}"
         assert procs == [], f"processes left by the run: {procs}"
 
 
