@@ -8,6 +8,7 @@ synchronous run, the ideal speedup and the efficiency (speedup / ideal).
 
     python benchmarks/pipeline_speedup.py                      # CPU defaults, ~5 minutes on 2 cores
     python benchmarks/pipeline_speedup.py --staleness 0 1 2 --steps 14 --response-length 128
+    python benchmarks/pipeline_speedup.py --engine vllm        # verl's vLLM rollout (scripts/install_vllm_cpu.sh)
 
 Writes the per-run numbers as JSON lines to benchmarks/results/pipeline_speedup-<hardware>.jsonl.
 """
@@ -29,6 +30,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+# the same random tiny Qwen2 for both engines but for head_dim (vLLM's CPU attention has no kernel for 16)
+ENGINES = {
+    "hf": {"model": "tiny_model", "overrides": []},
+    "vllm": {"model": "tiny_model_vllm", "overrides": [
+        "actor_rollout_ref.rollout.name=vllm", "actor_rollout_ref.rollout.dtype=float32",
+        "actor_rollout_ref.rollout.enforce_eager=true", "+actor_rollout_ref.rollout.enable_sleep_mode=false",
+        "actor_rollout_ref.rollout.free_cache_engine=false", "actor_rollout_ref.rollout.max_model_len=2048",
+        '+ray_kwargs.ray_init.runtime_env.env_vars.VLLM_CPU_KVCACHE_SPACE="1"',
+    ]},
+}
+
+
 def run(staleness: int, args, workdir: Path) -> list[dict]:
     from verl_pipeline.assets import resolve_asset
 
@@ -40,7 +53,8 @@ def run(staleness: int, args, workdir: Path) -> list[dict]:
         "trainer.logger=[console,file]",
         f"trainer.default_local_dir={workdir / 'ckpt'}",
         # the random tiny model rarely emits EOS: every response runs to the length limit, so steps are alike
-        f"actor_rollout_ref.model.path={resolve_asset('tiny_model')}",
+        f"actor_rollout_ref.model.path={resolve_asset(ENGINES[args.engine]['model'])}",
+        *ENGINES[args.engine]["overrides"],
         f"data.max_response_length={args.response_length}",
         f"data.train_batch_size={args.batch_size}",
         f"actor_rollout_ref.actor.ppo_mini_batch_size={args.batch_size}",
@@ -89,6 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", default="smoke", choices=["smoke", "toy_learning"],
                         help="smoke: coding prompts (300-1500 tokens); toy_learning: 20-token prompts")
+    parser.add_argument("--engine", default="hf", choices=sorted(ENGINES), help="the rollout engine")
     parser.add_argument("--staleness", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=3, help="steps left out of the means")
@@ -116,11 +131,11 @@ def main() -> None:
     ideal_step = max(gen, rest)
     ideal = step_sync / ideal_step
     hardware = f"{platform.processor() or platform.machine()} x{os.cpu_count()} cores (CPU)"
-    out = args.output or HERE / "results" / "pipeline_speedup-cpu.jsonl"
+    out = args.output or HERE / "results" / f"pipeline_speedup-cpu{'-vllm' if args.engine == 'vllm' else ''}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
 
     print(f"\nworkload ({args.recipe}): {args.batch_size} prompts x {args.n} samples, {args.response_length}-token responses, "
-          f"tiny Qwen2 on {hardware}; means over steps {args.warmup + 1}..{args.steps}")
+          f"tiny Qwen2 on {args.engine}, {hardware}; means over steps {args.warmup + 1}..{args.steps}")
     print(f"synchronous stages: generation {gen:.3f}s, everything else {rest:.3f}s -> ideal pipelined step "
           f"{ideal_step:.3f}s, ideal speedup {ideal:.2f}x")
     print(f"CPU: the synchronous step keeps {mean_after_warmup(sync, 'cpu_s', args.warmup) / step_sync:.2f} of {cores} "
@@ -140,7 +155,7 @@ def main() -> None:
                   f"{speedup:>7.2f}x " + (f"{speedup / ideal:>8.0%}" if k else f"{'(base)':>9}"))
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "model": "tiny-qwen2 (random)",
-                "config": f"ours-staleness{k}", "steps_averaged": len(steps) - args.warmup,
+                "config": f"ours-staleness{k}", "engine": args.engine, "steps_averaged": len(steps) - args.warmup,
                 "workload": {"recipe": args.recipe, "prompts": args.batch_size, "n": args.n,
                              "response_length": args.response_length},
                 "step_s": m["timing_s/step"], "gen_s": m["timing_s/gen"], "train_s": m["timing_s/update_actor"],

@@ -9,33 +9,20 @@ from __future__ import annotations
 import importlib.util
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from verl_pipeline.reward import compute_score
 
-# Appended to a LeetCode solution: the method under test returns something different from what
-# the reference computes (an int +1, a bool negated, a list with one more element, ...).
-MAKE_WRONG = """
 
-def _perturb(value):
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, (int, float)):
-        return value + 1
-    if isinstance(value, str):
-        return value + "x"
-    if isinstance(value, (list, tuple)):
-        return list(value) + [value[0] if value else 0]
-    return 12345  # None, a list node, a tree node...
-
-_method = getattr(Solution, METHOD)
-setattr(Solution, METHOD, lambda self, *a, **k: _perturb(_method(self, *a, **k)))
-"""
-
-
-def leetcode_method(tests: dict) -> str:
-    return tests["functional"].rsplit("check(Solution().", 1)[1].split(")")[0]
+def _peer_suites():
+    """benchmarks/peer_suites.py: one definition of "made wrong" for this test and the full peer-suite run."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "peer_suites.py"
+    spec = importlib.util.spec_from_file_location("peer_suites", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +65,12 @@ def test_leetcode_reference_solutions_using_sortedcontainers_pass(leetcode, laye
 
 def test_every_leetcode_reference_solution_made_wrong_fails(leetcode):
     have_sortedcontainers = importlib.util.find_spec("sortedcontainers") is not None
+    wrong_leetcode = _peer_suites().wrong_leetcode
     jobs = []
     for row in leetcode:
         if needs_sortedcontainers(row) and not have_sortedcontainers:
             continue
-        wrong = row["solutions"] + MAKE_WRONG.replace("METHOD", repr(leetcode_method(row["tests"])))
+        wrong = wrong_leetcode(row["solutions"], row["tests"])
         jobs.append(("leetcode", f"```python\n{wrong}\n```", row["tests"]))
     results = judge_all(jobs)
     assert [i for i, r in enumerate(results) if r["score"] != 0.0] == []
