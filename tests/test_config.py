@@ -240,3 +240,21 @@ def test_validate_is_the_problems_of_every_checker():
     assert by_checker["check_pipeline_keys"] == ["pipeline.max_staleness"]
     assert by_checker["check_cpu_backend"] == ["actor_rollout_ref.actor.strategy"]
     assert [p.key for p in validate(cfg)] == [key for keys in by_checker.values() for key in keys]
+
+
+@pytest.mark.parametrize("recipe,dtype", [("smoke", "fp32"), ("smollm2_coder", "fp32"), ("deepcoder_14b", None)])
+def test_cpu_runs_train_in_float32_and_gpu_runs_keep_verls_bfloat16(recipe, dtype):
+    """On trainer.device=cpu FSDP computes in float32 (bfloat16 is emulated on most CPUs, ~15x slower); GPU recipes
+    keep verl's default (mixed_precision unset: bfloat16)."""
+    cfg = compose([f"+recipe={recipe}"])
+    apply_pipeline_settings(cfg)
+    mixed = cfg.actor_rollout_ref.actor.fsdp_config.get("mixed_precision")
+    assert (mixed.param_dtype if mixed is not None else None) == dtype
+    if dtype:
+        assert cfg.actor_rollout_ref.ref.fsdp_config.mixed_precision.reduce_dtype == "fp32"
+
+
+def test_a_cpu_users_own_mixed_precision_is_kept():
+    cfg = compose(["+recipe=smoke", "+actor_rollout_ref.actor.fsdp_config.mixed_precision.param_dtype=bf16"])
+    apply_pipeline_settings(cfg)
+    assert dict(cfg.actor_rollout_ref.actor.fsdp_config.mixed_precision) == {"param_dtype": "bf16"}

@@ -63,41 +63,66 @@ class RunLeftovers:
         assert procs == [], f"processes left by the run: {procs}"
 
 
-def on_policy_checks(workdir: Path, steps: int) -> list[dict]:
-    trace = read_trace(workdir / "trace.jsonl")
-    assert [t["step"] for t in trace] == list(range(1, steps + 1))
-    assert [t["policy_version"] for t in trace] == list(range(steps))  # staleness 0: each batch on the newest weights
+def test_staleness_0_on_vllm_then_a_killed_server_ends_the_run_with_the_resume_hint_and_leaves_nothing(tmp_path):
+    """One vLLM run (its start-up is most of its cost) checked twice. While it trains on policy: each batch on the
+    newest weights, vLLM's token probabilities equal the trainer's on the same weights after every push, and
+    validation never overlaps a generation. Then its vLLMHttpServer is killed: the run ends with the resume hint,
+    its last checkpoint is whole, and no engine process or shared-memory segment outlives it (the clean end is
+    checked by the staleness-2 test). Which prompts each step trains on is the dataloader's, not the engine's:
+    test_trainer_e2e's resume test pins it."""
+    leftovers = RunLeftovers()
+    overrides = vllm_run(tmp_path, "pipeline.max_staleness=0", "trainer.total_training_steps=30",
+                         "trainer.save_freq=1", "trainer.test_freq=2")
+    env = {**os.environ, **leftovers.env, "VERL_FILE_LOGGER_PATH": str(tmp_path / "metrics.jsonl"),
+           "PYTHONUNBUFFERED": "1"}
+    log = open(tmp_path / "run.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "verl_pipeline.main", *overrides], cwd=tmp_path, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    tracker = tmp_path / "ckpt" / "latest_checkpointed_iteration.txt"
+
+    def checkpointed() -> int:
+        return int(tracker.read_text() or 0) if tracker.exists() else 0
+
+    deadline = time.monotonic() + 500
+    while time.monotonic() < deadline and checkpointed() < 4 and proc.poll() is None:
+        time.sleep(0.2)
+    assert checkpointed() >= 4, f"fewer than 4 steps before the kill; log tail:\n{(tmp_path / 'run.log').read_text()[-4000:]}"
+    # this run's server only (its session): the Ray actor that owns the engine, not the engine core
+    pids = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", "vLLMHttpServer"], capture_output=True,
+                          text=True).stdout.split()
+    assert pids, "no vLLMHttpServer process found"
+    for pid in pids:
+        os.kill(int(pid), signal.SIGKILL)
+    try:
+        rc = proc.wait(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the run's own session (start_new_session above)
+        pytest.fail("the run hung after its vLLM server died")
+    finally:
+        log.close()
+    output = (tmp_path / "run.log").read_text()
+    assert rc != 0
+    assert "rollout failed" in output and "ActorDiedError" in output
+    assert "restart with trainer.resume_mode=auto" in output
+    step = int(tracker.read_text())
+    assert (tmp_path / "ckpt" / f"global_step_{step}" / "actor").is_dir() and step < 30
+    leftovers.assert_none()
+
+    trace = read_trace(tmp_path / "trace.jsonl")
+    steps = [t["step"] for t in trace]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 4
+    assert [t["policy_version"] for t in trace] == list(range(len(steps)))  # each batch on the newest weights
     assert all(t["sample_versions"] == [t["policy_version"]] for t in trace)
-    return trace
-
-
-def test_staleness_0_on_vllm_matches_hf_on_prompts_versions_and_probabilities(tmp_path):
-    """What is compared between the engines: the prompts of every step and the policy version that generated
-    each batch (identical), and that each engine's token probabilities equal the trainer's on the same weights
-    (after every weight push). The samples themselves differ: vLLM and our hf engine draw from different RNGs."""
-    steps = 3
-    results = {}
-    for engine in ("vllm", "hf"):
-        workdir = tmp_path / engine
-        workdir.mkdir()
-        leftovers = RunLeftovers()
-        run_main(vllm_run(workdir, "pipeline.max_staleness=0", f"trainer.total_training_steps={steps}",
-                          f"actor_rollout_ref.rollout.name={engine}", "trainer.test_freq=2"),
-                 workdir, env=leftovers.env)
-        leftovers.assert_none()
-        trace = on_policy_checks(workdir, steps)
-        metrics = {m["step"]: m["data"] for m in read_metrics(workdir) if "timing_s/step" in m["data"]}
-        assert sorted(metrics) == list(range(1, steps + 1))
-        for step, data in metrics.items():
-            assert data["training/rollout_probs_diff_valid"] == 1, step
-            assert data["training/rollout_probs_diff_max"] < PROB_TOLERANCE, (engine, step, data)
-            assert data["pipeline/rollout_version"] == step  # the push after `step` reached the engine
-        validations = read_trace(workdir / "trace.jsonl", event="validation")
-        assert [v["after_step"] for v in validations] == [2, 3]
-        assert not [(t["batch_index"], v["after_step"]) for t in trace for v in validations
-                    if t["gen_start"] < v["end"] and v["start"] < t["gen_end"]]
-        results[engine] = trace
-    assert [t["prompt_indices"] for t in results["vllm"]] == [t["prompt_indices"] for t in results["hf"]]
+    metrics = {m["step"]: m["data"] for m in read_metrics(tmp_path) if "timing_s/step" in m["data"]}
+    assert set(range(1, 4)) <= set(metrics), sorted(metrics)
+    for step, data in metrics.items():
+        assert data["training/rollout_probs_diff_valid"] == 1, step
+        assert data["training/rollout_probs_diff_max"] < PROB_TOLERANCE, (step, data)
+        assert data["pipeline/rollout_version"] == step  # the push after `step` reached the engine
+    validations = read_trace(tmp_path / "trace.jsonl", event="validation")
+    assert [v["after_step"] for v in validations][:2] == [2, 4]
+    assert not [(t["batch_index"], v["after_step"]) for t in trace for v in validations
+                if t["gen_start"] < v["end"] and v["start"] < t["gen_end"]]
 
 
 def test_staleness_2_on_vllm_runs_ahead_and_never_mixes_versions(tmp_path):
@@ -116,37 +141,3 @@ def test_staleness_2_on_vllm_runs_ahead_and_never_mixes_versions(tmp_path):
     assert [v["after_step"] for v in validations] == [2, 4, 5]
     assert not [(t["batch_index"], v["after_step"]) for t in trace for v in validations
                 if t["gen_start"] < v["end"] and v["start"] < t["gen_end"]]
-
-
-def test_a_killed_vllm_server_ends_the_run_with_the_resume_hint_and_leaves_nothing(tmp_path):
-    leftovers = RunLeftovers()
-    overrides = vllm_run(tmp_path, "trainer.total_training_steps=30", "trainer.save_freq=1")
-    env = {**os.environ, **leftovers.env, "VERL_FILE_LOGGER_PATH": str(tmp_path / "metrics.jsonl")}
-    log = open(tmp_path / "run.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "verl_pipeline.main", *overrides], cwd=tmp_path, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    tracker = tmp_path / "ckpt" / "latest_checkpointed_iteration.txt"
-    deadline = time.monotonic() + 500
-    while time.monotonic() < deadline and not tracker.exists() and proc.poll() is None:
-        time.sleep(0.2)
-    assert tracker.exists(), "no checkpoint before the kill"
-    # this run's server only (its session): the Ray actor that owns the engine, not the engine core
-    pids = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", "vLLMHttpServer"], capture_output=True,
-                          text=True).stdout.split()
-    assert pids, "no vLLMHttpServer process found"
-    for pid in pids:
-        os.kill(int(pid), signal.SIGKILL)
-    try:
-        rc = proc.wait(timeout=240)
-    except subprocess.TimeoutExpired:
-        subprocess.run(["pkill", "-9", "-s", str(proc.pid)], capture_output=True)
-        pytest.fail("the run hung after its vLLM server died")
-    finally:
-        log.close()
-    output = (tmp_path / "run.log").read_text()
-    assert rc != 0
-    assert "rollout failed" in output and "ActorDiedError" in output
-    assert "restart with trainer.resume_mode=auto" in output
-    step = int(tracker.read_text())
-    assert (tmp_path / "ckpt" / f"global_step_{step}" / "actor").is_dir() and step < 30
-    leftovers.assert_none()
