@@ -103,3 +103,34 @@ def test_vllm_sockets_go_inside_the_ledger_and_leave_with_it(monkeypatch):
     other = engine_ledger.open_ledger()
     assert "VLLM_RPC_BASE_PATH" not in engine_ledger.run_environment(other)
     engine_ledger.clean(other)
+
+
+def test_a_new_run_cleans_the_ledger_of_a_run_whose_driver_was_killed():
+    """A driver killed with SIGKILL leaves its ledger (and whatever its engines registered); the next run's
+    open_ledger removes it, and never the ledger of a driver that still runs."""
+    opener = "from verl_pipeline import engine_ledger; print(engine_ledger.open_ledger(), flush=True)"
+    alive = subprocess.Popen([sys.executable, "-c", opener + "; import time; time.sleep(60)"],
+                             stdout=subprocess.PIPE, text=True)
+    segment = shared_memory.SharedMemory(create=True, size=4096)
+    try:
+        live = alive.stdout.readline().strip()
+        dead = subprocess.run([sys.executable, "-c", opener], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        with open(os.path.join(dead, "records"), "a") as f:
+            f.write(f"shared_memory {segment.name}\n")  # as install() records an engine's segment
+        assert os.path.isdir(dead) and os.path.isdir(live)
+        ours = engine_ledger.open_ledger()
+        assert not os.path.exists(dead), "the dead driver's ledger survived"
+        assert not os.path.exists(f"/dev/shm/{segment.name}"), "its recorded segment survived"
+        assert os.path.isdir(live), "a running driver's ledger was removed"
+        engine_ledger.clean(ours)
+        engine_ledger.clean(live)
+    finally:
+        alive.kill()
+        alive.wait()
+        alive.stdout.close()
+        try:
+            segment.close()
+            segment.unlink()
+        except FileNotFoundError:
+            pass

@@ -8,6 +8,8 @@ and every segment it registers with Python's resource tracker in a ledger direct
 environment, `LEDGER_ENV`, set by the driver), and the driver, once Ray is down, ends the recorded processes
 that still run and unlinks the recorded segments that still exist. Nothing else is touched: a process is
 ended only if its pid *and* start time match a record, a segment only if a process of this run registered it.
+A driver killed with SIGKILL cannot clean its own ledger: the next run's `open_ledger` does, once the
+driver recorded in it (pid and start time) is gone.
 
 The ledger reaches the processes of the driver's machine only; on a multi-node cluster the clean shutdown
 of the engines at the end of training (`PipelinedPPOTrainer.fit`) is what frees the other nodes.
@@ -42,11 +44,39 @@ class Leftovers:
                 f"removed {len(self.segments_removed)} /dev/shm segment(s)")
 
 
+_PREFIX = "verl_pipeline-engines-"
+
+
 def open_ledger() -> str:
-    """A fresh ledger directory for one run (the driver exports `run_environment(ledger)`)."""
-    ledger = tempfile.mkdtemp(prefix="verl_pipeline-engines-")
+    """A fresh ledger directory for one run (the driver exports `run_environment(ledger)`), after cleaning up
+    the ledgers of runs whose driver is gone: a driver killed with SIGKILL never reaches its own `clean`."""
+    for stale in _ledgers_of_dead_drivers():
+        clean(stale)
+    ledger = tempfile.mkdtemp(prefix=_PREFIX)
     os.mkdir(os.path.join(ledger, "ipc"))
+    pid = os.getpid()
+    _append(ledger, f"driver {pid} {_start_time(pid)}")
     return ledger
+
+
+def _ledgers_of_dead_drivers() -> list[str]:
+    """Ledgers in the temp dir whose recorded driver (pid and start time) no longer runs. A ledger without a
+    driver record is left alone: nothing says whose it is."""
+    root, stale = tempfile.gettempdir(), []
+    try:
+        names = [n for n in os.listdir(root) if n.startswith(_PREFIX)]
+    except OSError:
+        return stale
+    for name in names:
+        path = os.path.join(root, name)
+        try:
+            with open(os.path.join(path, "records")) as f:
+                first = f.readline().split()
+        except OSError:  # no records, or another user's (mkdtemp makes it 0700)
+            continue
+        if len(first) == 3 and first[0] == "driver" and _start_time(int(first[1])) != first[2]:
+            stale.append(path)
+    return stale
 
 
 def run_environment(ledger: str) -> dict[str, str]:
