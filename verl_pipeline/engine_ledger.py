@@ -62,19 +62,15 @@ def open_ledger() -> str:
 def _ledgers_of_dead_drivers() -> list[str]:
     """Ledgers in the temp dir whose recorded driver (pid and start time) no longer runs. A ledger without a
     driver record is left alone: nothing says whose it is."""
-    root, stale = tempfile.gettempdir(), []
+    root = tempfile.gettempdir()
     try:
-        names = [n for n in os.listdir(root) if n.startswith(_PREFIX)]
+        paths = [os.path.join(root, n) for n in os.listdir(root) if n.startswith(_PREFIX)]
     except OSError:
-        return stale
-    for name in names:
-        path = os.path.join(root, name)
-        try:
-            with open(os.path.join(path, "records")) as f:
-                first = f.readline().split()
-        except OSError:  # no records, or another user's (mkdtemp makes it 0700)
-            continue
-        if len(first) == 3 and first[0] == "driver" and _start_time(int(first[1])) != first[2]:
+        return []
+    stale = []
+    for path in paths:
+        driver = _read(path).driver
+        if driver is not None and _start_time(driver[0]) != driver[1]:
             stale.append(path)
     return stale
 
@@ -131,27 +127,38 @@ def install() -> None:
     resource_tracker.register = register
 
 
-def _read(ledger: str) -> tuple[dict[int, str], list[str]]:
-    processes, segments = {}, []
+@dataclass
+class _Records:
+    driver: tuple[int, str] | None = None
+    processes: dict[int, str] = field(default_factory=dict)
+    segments: list[str] = field(default_factory=list)
+
+
+def _read(ledger: str) -> _Records:
+    records = _Records()
     try:
         with open(os.path.join(ledger, "records")) as f:
             lines = f.read().splitlines()
-    except FileNotFoundError:
-        return processes, segments
+    except OSError:  # none yet, or another user's ledger (mkdtemp makes it 0700)
+        return records
     for line in lines:
         kind, _, rest = line.partition(" ")
-        if kind == "process":
+        if kind in ("driver", "process"):
             pid, start = rest.split()
-            processes[int(pid)] = start
+            if kind == "driver":
+                records.driver = (int(pid), start)
+            else:
+                records.processes[int(pid)] = start
         elif kind in _SEGMENT_FILE:
-            segments.append(_SEGMENT_FILE[kind].format(rest))
-    return processes, segments
+            records.segments.append(_SEGMENT_FILE[kind].format(rest))
+    return records
 
 
 def clean(ledger: str, grace_s: float = 10.0) -> Leftovers:
     """End the recorded processes still running (SIGTERM: vLLM's engine core then unlinks its own segments;
     SIGKILL after `grace_s`), unlink the recorded segments still present, remove the ledger."""
-    processes, segments = _read(ledger)
+    records = _read(ledger)
+    processes, segments = records.processes, records.segments
     running = [pid for pid, start in processes.items() if pid != os.getpid() and _start_time(pid) == start]
     for pid in running:
         _signal(pid, signal.SIGTERM)

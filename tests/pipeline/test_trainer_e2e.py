@@ -174,6 +174,7 @@ def test_staleness_0_reproduces_verls_synchronous_trainer(tmp_path):
     from verl_pipeline.assets.problems import bundled_parquet
     from verl_pipeline.assets.warmup import smoke_parquet
     from verl_pipeline.assets.warmup import tiny_coder_path
+    from verl_pipeline.config import CPU_MIXED_PRECISION
 
     steps = 3
     shared = [
@@ -191,6 +192,7 @@ def test_staleness_0_reproduces_verls_synchronous_trainer(tmp_path):
 
     stock = tmp_path / "verl"
     stock.mkdir()
+    float32 = ",".join(f"{k}:{v}" for k, v in CPU_MIXED_PRECISION.items())
     verl_args = [
         *shared, "trainer.use_v1=False", "algorithm.adv_estimator=grpo", "algorithm.norm_adv_by_std_in_grpo=False",
         "data.train_batch_size=4", "data.max_prompt_length=1536", "data.max_response_length=48",
@@ -199,7 +201,7 @@ def test_staleness_0_reproduces_verls_synchronous_trainer(tmp_path):
         "+actor_rollout_ref.model.override_config.attn_implementation=sdpa",
         "actor_rollout_ref.actor.strategy=fsdp2", "actor_rollout_ref.actor.ppo_mini_batch_size=4",
         # what our trainer.device=cpu sets (verl's bfloat16 is emulated on CPU); stock verl needs it said
-        "+actor_rollout_ref.actor.fsdp_config.mixed_precision={param_dtype:fp32,reduce_dtype:fp32,buffer_dtype:fp32}",
+        f"+actor_rollout_ref.actor.fsdp_config.mixed_precision={{{float32}}}",
         "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=16", "actor_rollout_ref.actor.use_kl_loss=False",
         "actor_rollout_ref.actor.entropy_coeff=0", "actor_rollout_ref.actor.clip_ratio_low=0.2",
         "actor_rollout_ref.actor.clip_ratio_high=0.28", "actor_rollout_ref.actor.loss_agg_mode=token-mean",
