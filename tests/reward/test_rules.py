@@ -58,6 +58,72 @@ def test_prelude_names_are_fresh_in_every_test(stdio):
     assert stdio(code, A_PLUS_B)["verdict"] == "AC"
 
 
+def test_lazy_prelude_binds_what_the_whole_prelude_binds():
+    # the zygote runs only the eager part; a child adds the lazy modules' bindings: together, every
+    # name of the whole prelude, each bound to the very same object
+    from verl_pipeline.reward import runner
+
+    whole, rebuilt = {}, {}
+    exec(runner.PRELUDE, whole)
+    exec(runner.EAGER_PRELUDE, rebuilt)
+    bindings = runner.lazy_prelude_bindings()
+    for module_name, names in bindings.items():
+        module = __import__(module_name)
+        for name in names:
+            rebuilt.pop(name, None)
+            rebuilt[name] = getattr(module, name)
+        rebuilt[module_name] = module
+    assert set(rebuilt) == set(whole)
+    assert [n for n in whole if rebuilt[n] is not whole[n]] == []
+    assert "shuffle" in bindings["random"] and "mean" in bindings["statistics"]
+
+
+@BOTH
+def test_lazy_prelude_names_work_without_importing(stdio):
+    code = (
+        "a, b = map(int, input().split())\n"
+        "x = deepcopy([a, b])\n"  # copy
+        "assert Error is copy.Error and sub(a, b) == a - b\n"
+        "assert timedelta(days=1).days == 1 and 0 <= randint(0, 3) <= 3\n"  # datetime, random
+        "print(int(mean(x) * 2))\n"  # statistics
+    )
+    out = stdio(code, A_PLUS_B)
+    assert out["verdict"] == "AC", out["reason"]
+
+
+@BOTH
+def test_prelude_names_reached_dynamically_are_there(stdio):
+    code = "a, b = map(int, input().split())\nprint(eval('int(mean([a, b]) * 2)'))"
+    assert stdio(code, A_PLUS_B)["verdict"] == "AC"
+
+
+def test_a_child_imports_only_the_lazy_modules_its_program_names():
+    # what keeps every fork cheap: a program that names none of their names gets none of them (the
+    # zygote never imports random, whose at-fork reseed every child would pay)
+    from verl_pipeline.reward import runner
+
+    bindings = runner.lazy_prelude_bindings()
+
+    def modules(source):
+        return [m for m, _ in runner.lazy_imports_for(runner.names_in(compile(source, "<s>", "exec")), bindings)]
+
+    assert modules("import sys\na, b = map(int, input().split())\nprint(a + b, [1].copy())") == []
+    assert modules("n = int(input())\nprint(sqrt(n))") == []
+    assert modules("def f(a):\n    class K:\n        m = median(a)\n    return K") == ["statistics"]
+    assert modules("import random\nprint(random.randint(1, 2))") == ["random"]
+    assert modules("print(choice([1]), timedelta(1))") == ["random"]
+    assert modules("print(eval(input()))") == list(bindings)  # the source can name anything
+    assert modules("import sys\nprint(getattr(sys.modules[__name__], 'mean'))") == list(bindings)
+
+
+def test_zygote_never_imports_a_lazy_module(stdio):
+    # read sys.modules without naming it (a program naming ``modules`` gets every lazy module)
+    code = ("import sys\nloaded = getattr(sys, 'mod' + 'ules')\na, b = map(int, input().split())\n"
+            "print(a + b if 'random' not in loaded and 'statistics' not in loaded else 'loaded')")
+    out = stdio(code, A_PLUS_B)
+    assert out["verdict"] == "AC", out["reason"]
+
+
 # -- integers printed as decimals: both rule sets ------------------------------------------------------
 @BOTH
 def test_integer_answer_printed_as_decimal_is_accepted(stdio):

@@ -29,6 +29,7 @@ import atexit
 import collections
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -226,6 +227,7 @@ class Sandbox:
             "wipe_dir": "/tmp" if self.layer == "bwrap" else None,
             "preload": isolation.sandbox_preload(self.layer),
             "on_demand": isolation.sandbox_on_demand(self.layer),
+            "lazy_prelude": _lazy_prelude_bindings(),
         }
         try:
             self._send(init, b"", deadline)
@@ -388,6 +390,11 @@ class Sandbox:
 
     def alive(self) -> bool:
         return self.healthy and self.proc.poll() is None
+
+
+@functools.cache
+def _lazy_prelude_bindings() -> dict[str, list[str]]:
+    return runner.lazy_prelude_bindings()
 
 
 def _error_text(head: bytes) -> str:
