@@ -33,6 +33,34 @@ def run_main(overrides: list[str], workdir: Path, timeout: int = 600, env: dict 
     return proc
 
 
+def uninterrupted_prompt_order(overrides: list[str], steps: int) -> list[list[int]]:
+    """The prompt indices (``extra_info.index``) of each of the first ``steps`` batches an uninterrupted run of
+    ``overrides`` trains on: verl's sampler and data loader as ``RayPPOTrainer._create_dataloader`` builds them,
+    epoch after epoch, without training anything."""
+    from torchdata.stateful_dataloader import StatefulDataLoader
+    from transformers import AutoTokenizer
+    from verl.trainer.ppo.utils import create_rl_dataset, create_rl_sampler
+    from verl.utils.dataset.rl_dataset import collate_fn
+
+    from verl_pipeline.main import compose_config
+
+    cfg = compose_config(overrides)
+    data = cfg.data
+    tokenizer = AutoTokenizer.from_pretrained(cfg.actor_rollout_ref.model.path)
+    dataset = create_rl_dataset(data.train_files, data, tokenizer, None, is_train=True,
+                                max_samples=data.get("train_max_samples", -1))
+    loader = StatefulDataLoader(dataset=dataset, batch_size=data.get("gen_batch_size") or data.train_batch_size,
+                                num_workers=data.dataloader_num_workers, drop_last=True, collate_fn=collate_fn,
+                                sampler=create_rl_sampler(data, dataset))
+    order: list[list[int]] = []
+    while len(order) < steps:
+        for batch in loader:
+            order.append(sorted(int(e["index"]) for e in batch["extra_info"]))
+            if len(order) == steps:
+                break
+    return order
+
+
 def read_metrics(workdir: Path) -> list[dict]:
     path = workdir / "metrics.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
