@@ -53,3 +53,14 @@ def test_fork_floor_prints_the_bare_loops_and_the_sandbox():
     assert added == pytest.approx(sandbox - floor, abs=0.003), out
     assert ratio == pytest.approx(sandbox / floor, rel=0.02, abs=0.01), out
     assert "what isolation and the protocol add per test" in out
+
+
+def test_reward_ab_prints_both_checkouts_and_their_ratio_per_workload():
+    repo = str(BENCHMARKS.parent)
+    out = run("reward_ab.py", "--rounds", "1", f"a={repo}", f"b={repo}")
+    rows = {name: [float(x) for x in cols.split()] for name, cols in re.findall(
+        r"^((?:trivial-5|rl-15|real)(?::parent)?)((?:\s+[\d.]+){4})\s*$", out, re.MULTILINE)}
+    assert set(rows) == {f"{w}{part}" for w in ("trivial-5", "rl-15", "real") for part in ("", ":parent")}, out
+    for name, (a, b, ratio, per_round) in rows.items():
+        assert a > 0 and b > 0 and ratio == pytest.approx(a / b, rel=0.01), (name, out)
+        assert per_round == ratio, (name, out)  # one round: its ratio is the ratio of the medians
