@@ -24,6 +24,7 @@ import time
 from typing import Iterator
 
 import numpy as np
+import ray
 import torch
 from omegaconf import OmegaConf
 from verl import DataProto
@@ -45,6 +46,10 @@ from verl_pipeline.pipeline.summary import format_step_summary
 from verl_pipeline.verl_compat import VerlTrainerStages, rollout_servers, shutdown_rollout_engines
 
 logger = logging.getLogger(__name__)
+
+
+class WorkerDiedError(RuntimeError):
+    """A Ray worker of the run died while the trainer called it; the message says where to resume from."""
 
 
 class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
@@ -208,6 +213,11 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
                 last_step_end = now
         except RolloutProducerError as err:
             raise RolloutProducerError(f"{err} during step {self.global_steps}. {self._resume_hint()}") from err.__cause__
+        except ray.exceptions.RayActorError as err:
+            # a worker died under the trainer's own calls (a weight push to a dead rollout server, a dead
+            # trainer worker): the run cannot go on, but the last checkpoint is whole
+            raise WorkerDiedError(f"a worker died during step {self.global_steps}: {type(err).__name__}: {err}\n"
+                                  f"{self._resume_hint()}") from err
         finally:
             rollouter.stop()
             self.stop_generation_dumps()
