@@ -11,10 +11,13 @@ import logging
 import os
 import re
 import sys
+import time
 from importlib import metadata, resources
 from pathlib import Path
 
 REQUIRED_VERL = "0.9.1"
+# seconds the driver waits before ray.shutdown() so the actors' last log lines reach the console (see run)
+LOG_DRAIN_S = 2.0
 _RECIPE_ARG = re.compile(r"^\+{0,2}recipe=(.*)$")
 
 logger = logging.getLogger(__name__)
@@ -171,6 +174,10 @@ def run(cfg) -> None:
     finally:
         # Ray ends the rollout servers with SIGKILL; their engines' shared memory stays unless removed here
         if ray.is_initialized():
+            # The actors' last lines (the final step summary, a controller's traceback) reach this console
+            # through Ray's log monitor, which polls their log files; an immediate shutdown drops whatever it has
+            # not forwarded yet (ray-project/ray#31931). Ray's own exit hook waits 0.5 s for the same reason.
+            time.sleep(LOG_DRAIN_S)
             ray.shutdown()
         leftovers = engine_ledger.clean(ledger)
         if leftovers:
