@@ -167,6 +167,26 @@ def test_shared_placement_refuses_what_cannot_share_a_gpu():
     assert "separate" in problem.why and "shared" in problem.why
 
 
+def test_partial_rollout_refuses_what_cannot_interrupt_a_request():
+    cfg = compose(["+recipe=smoke", "pipeline.partial_rollout=true", "pipeline.max_staleness=0"])
+    OmegaConf.resolve(cfg)
+    problems = {p.key: p for p in validate(cfg)}
+    # smoke samples with hf, which cannot abort a request mid-generation; at staleness 0 nothing overlaps a push
+    assert "vllm" in problems["actor_rollout_ref.rollout.name"].fix
+    assert problems["pipeline.max_staleness"].value == 0 and "max_staleness=1" in problems["pipeline.max_staleness"].fix
+    cfg = compose(["+recipe=smoke_vllm", "pipeline.partial_rollout=true", "pipeline.rollout_placement=shared",
+                   "ray_kwargs.ray_init.num_gpus=1"])
+    OmegaConf.resolve(cfg)
+    problems = {p.key: p for p in validate(cfg)}
+    assert "naive" in problems["pipeline.rollout_placement"].why and "actor_rollout_ref.rollout.name" not in problems
+    cfg = compose(["+recipe=smoke_vllm", "pipeline.partial_rollout=true"])
+    OmegaConf.resolve(cfg)
+    assert validate(cfg) == []
+    bad = compose(["+recipe=smoke_vllm", "pipeline.partial_rollout=yes"])
+    OmegaConf.resolve(bad)
+    assert [p.key for p in validate(bad)] == ["pipeline.partial_rollout"]
+
+
 def _main(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "verl_pipeline.main", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=300)

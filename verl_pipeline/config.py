@@ -58,6 +58,13 @@ class PipelineConfig:
     weights move on the device through verl's colocated path (CUDA IPC). Sets hybrid_engine=true,
     rollout.free_cache_engine=false, rollout.enable_sleep_mode=false and checkpoint_engine.backend=naive."""
 
+    partial_rollout: bool = False
+    """Interrupt generation for a weight push instead of waiting for the batch's slowest sample (vLLM, separate
+    pools, max_staleness >= 1). A push aborts the in-flight requests; each continues from its generated prefix
+    with the new weights (vLLM recomputes the prefix's KV: the prefix cache is cleared with the old weights), and
+    the next batch starts as soon as the staleness bound allows, beside the tail of the previous one. Each sample
+    records the version of every token (`token_versions`); the bound applies to its oldest token."""
+
     cpu_affinity: dict | None = None
     """CPU runs only: pin the pools to disjoint cores, e.g. {trainer: [1], rollout: [0]} (the benchmarks give each
     pool one core of a 2-core machine). null leaves scheduling to the OS."""
@@ -146,7 +153,7 @@ def check_pipeline_section(node: Any) -> list[Problem]:
             Problem("pipeline.rollout_placement", v, f"must be one of {', '.join(ROLLOUT_PLACEMENTS)}",
                     "Use separate (a rollout pool of its own) or shared (rollout and trainer processes share GPUs).")
         )
-    for key in ("overlong_filtering", "summary"):
+    for key in ("overlong_filtering", "summary", "partial_rollout"):
         v = values[key]
         if not isinstance(v, bool):
             problems.append(Problem(f"pipeline.{key}", v, "must be true or false", f"Set pipeline.{key}=true or false."))
@@ -286,6 +293,36 @@ def check_pool_layout(cfg: DictConfig) -> list[Problem]:
                     "the rollout pool needs at least one GPU (a CPU slot on trainer.device=cpu) per node",
                     "Set actor_rollout_ref.rollout.n_gpus_per_node=1 or more.")
         )
+    return problems
+
+
+# engines whose server verl can abort mid-request and resume (vLLMHttpServer.abort_all_requests/resume_generation)
+ROLLOUTS_WITH_PARTIAL_ROLLOUT = ("vllm",)
+
+
+def check_partial_rollout(cfg: DictConfig) -> list[Problem]:
+    """`pipeline.partial_rollout=true` needs an engine that aborts and resumes, a push that aborts (separate
+    pools: verl's colocated `naive` push does not), and a bound that lets the rollout run ahead."""
+    pipeline = pipeline_of(cfg)
+    if pipeline.partial_rollout is not True:
+        return []
+    problems = []
+    name = _get(cfg, "actor_rollout_ref.rollout.name")
+    if name not in ROLLOUTS_WITH_PARTIAL_ROLLOUT:
+        problems.append(Problem("actor_rollout_ref.rollout.name", name,
+                                "pipeline.partial_rollout=true interrupts requests mid-generation, which only verl's "
+                                "vLLM server supports here",
+                                "Use actor_rollout_ref.rollout.name=vllm, or pipeline.partial_rollout=false."))
+    if pipeline.rollout_placement != "separate":
+        problems.append(Problem("pipeline.rollout_placement", pipeline.rollout_placement,
+                                "pipeline.partial_rollout=true pushes weights while requests run, and verl's colocated "
+                                "push (checkpoint_engine.backend=naive) does not abort them first",
+                                "Use pipeline.rollout_placement=separate, or pipeline.partial_rollout=false."))
+    if _is_int(pipeline.max_staleness) and pipeline.max_staleness < 1:
+        problems.append(Problem("pipeline.max_staleness", pipeline.max_staleness,
+                                "with pipeline.partial_rollout=true the rollout must be allowed to run ahead of the "
+                                "trainer; at 0 no generation overlaps a weight push",
+                                "Use pipeline.max_staleness=1 (or more), or pipeline.partial_rollout=false."))
     return problems
 
 
@@ -455,6 +492,7 @@ CHECKS: tuple[Callable[[DictConfig], list[Problem]], ...] = (
     check_pipeline_keys,
     check_unsupported_modes,
     check_pool_layout,
+    check_partial_rollout,
     check_entry_point,
     check_weight_transfer,
     check_cpu_backend,

@@ -10,19 +10,24 @@ s - 1. A batch sampled with version v and trained at step s is `(s - 1) - v` ste
 - weights move (trainer -> rollout) only when both sides are idle: the rollout between batches, the trainer
   between steps. Whoever reaches that point second performs the sync, so neither side waits for a sync it
   does not need, and a sample's policy version is fixed for its whole generation.
-- the trainer may hold the rollout engine for itself (validation): a hold waits for the rollout's batch
-  boundary, and while it lasts no batch starts and no weights move.
+- the trainer may hold the rollout engine for itself (validation): once asked for, no batch starts; the hold
+  begins when no batch is generating, and while it lasts no weights move.
+
+With `partial=True` (partial rollout) weights move as soon as the trainer is between steps, also while batches
+generate: the push aborts their requests and they continue with the new weights, so a sample's tokens may come
+from several versions, the oldest one at least the version its batch was admitted with (the bound above holds
+for every token). Batches then overlap: batch b + 1 may start while b still generates, up to the bound.
 
 State (all under one lock; each flag has one owner that sets and clears it):
 
-    rollout_generating  set by acquire_rollout, cleared by release_rollout   (rollouter thread)
+    generating          batches in generation: +1 by acquire_rollout, -1 by release_rollout (rollout threads)
     trainer_busy        set and cleared by training()                         (trainer thread)
-    held                set and cleared by exclusive_rollout()               (trainer thread)
+    hold_wanted, held   set and cleared by exclusive_rollout()               (trainer thread)
     syncing             set and cleared by _try_sync_locked()                (whoever syncs)
 
-    acquire_rollout waits while: syncing or held or rollout_version < required_version(batch)
-    exclusive_rollout waits while: syncing or rollout_generating
-    a sync runs only when: none of the four is set and rollout_version < trainer_version
+    acquire_rollout waits while: syncing or hold_wanted or held or rollout_version < required_version(batch)
+    exclusive_rollout waits while: syncing or generating
+    a sync runs only when: none of them is set (generating may be > 0 if partial) and rollout_version < trainer_version
 
 This module knows nothing about verl or Ray (the sync itself is a callable), so its invariants are unit-tested
 on plain threads.
@@ -50,16 +55,19 @@ class PolicyVersionGate:
         start_version: the version both sides hold at start (the resumed step, or 0).
     """
 
-    def __init__(self, max_staleness: int, sync_weights: Callable[[int], None], start_version: int = 0) -> None:
+    def __init__(self, max_staleness: int, sync_weights: Callable[[int], None], start_version: int = 0,
+                 partial: bool = False) -> None:
         if max_staleness < 0:
             raise ValueError(f"max_staleness must be >= 0, got {max_staleness}")
         self.max_staleness = max_staleness
+        self.partial = partial
         self._sync_weights = sync_weights
         self._cond = threading.Condition()
         self.trainer_version = start_version
         self.rollout_version = start_version
         self._trainer_busy = False
-        self._rollout_generating = False
+        self._generating = 0
+        self._hold_wanted = False
         self._held = False
         self._syncing = False
         self._error: BaseException | None = None
@@ -80,22 +88,25 @@ class PolicyVersionGate:
         """
         started = time.monotonic()
         with self._cond:
-            if self._rollout_generating:
+            if self._generating and not self.partial:
                 raise RuntimeError("acquire_rollout called twice without release_rollout")
             self._try_sync_locked()
-            while self._syncing or self._held or self.rollout_version < self.required_version(batch_index):
+            while (self._syncing or self._hold_wanted or self._held
+                   or self.rollout_version < self.required_version(batch_index)):
                 self._raise_if_failed()
                 self._cond.wait(timeout=1.0)
                 self._try_sync_locked()
             self._raise_if_failed()
-            self._rollout_generating = True
+            self._generating += 1
             self.rollout_idle_s += time.monotonic() - started
             return self.rollout_version
 
     def release_rollout(self) -> None:
-        """The rollout finished a batch and sits at a boundary: a pending sync or hold may run now."""
+        """The rollout finished a batch (at a boundary, if no other batch generates): a pending sync or hold may run."""
         with self._cond:
-            self._rollout_generating = False
+            if self._generating < 1:
+                raise RuntimeError("release_rollout without acquire_rollout")
+            self._generating -= 1
             self._try_sync_locked()
             self._cond.notify_all()
 
@@ -128,16 +139,21 @@ class PolicyVersionGate:
     def exclusive_rollout(self):
         """Hold the rollout engine for the trainer (validation).
 
-        Waits until the rollout is at a batch boundary (not generating) and no sync runs; while held, no batch
-        starts and no weights move. Leaving the hold runs a pending sync if both sides are idle.
+        From the call on, no batch starts; the hold begins when no batch generates and no sync runs (the batches
+        in flight finish first); while held, no batch starts and no weights move. Leaving the hold runs a pending
+        sync if both sides are idle.
         """
         with self._cond:
-            if self._held:
+            if self._held or self._hold_wanted:
                 raise RuntimeError("exclusive_rollout is not reentrant")
-            while self._rollout_generating or self._syncing:
+            self._hold_wanted = True
+            try:
+                while self._generating or self._syncing:
+                    self._raise_if_failed()
+                    self._cond.wait(timeout=1.0)
                 self._raise_if_failed()
-                self._cond.wait(timeout=1.0)
-            self._raise_if_failed()
+            finally:
+                self._hold_wanted = False
             self._held = True
         try:
             yield
@@ -162,7 +178,9 @@ class PolicyVersionGate:
     # ------------------------------------------------------------------ sync
     def _try_sync_locked(self) -> None:
         """Push the newest weights if both sides are idle and the rollout is behind. Called with the lock held."""
-        if self._error is not None or self._syncing or self._trainer_busy or self._rollout_generating or self._held:
+        if self._error is not None or self._syncing or self._trainer_busy or self._held:
+            return
+        if self._generating and not self.partial:
             return
         if self.rollout_version >= self.trainer_version:
             return

@@ -147,10 +147,16 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
             # standalone replicas on their own pool (rollout.nnodes x rollout.n_gpus_per_node)
             self.llm_server_manager = LLMServerManager.create(config=self.config)
         self.async_rollout_mode = True
+        client_cls = None
+        if self.pipeline.partial_rollout:
+            from verl_pipeline.workers.resuming_client import ResumingLLMServerClient
+
+            # a request aborted by a weight push continues from its prefix with the new weights
+            client_cls = ResumingLLMServerClient
         # passing the reward workers makes the agent loop score each sample as soon as it finishes
         self.async_rollout_manager = TimestampedAgentLoopManager.create(
             config=self.config,
-            llm_client=self.llm_server_manager.get_client(),
+            llm_client=self.llm_server_manager.get_client(client_cls=client_cls),
             reward_loop_worker_handles=self.reward_loop_manager.reward_loop_workers,
         )
 
@@ -195,6 +201,7 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
             self._prepare_generation,
             first_index=start_step + 1,
             last_index=self.total_training_steps,
+            overlap=self.pipeline.partial_rollout,
         ).start()
         last_step_end = time.monotonic()
         try:
@@ -241,7 +248,8 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         self.load_checkpoint()
         start_step = self.global_steps
         self.checkpoint_manager.update_weights(start_step)
-        gate = PolicyVersionGate(self.pipeline.max_staleness, self._push_weights, start_version=start_step)
+        gate = PolicyVersionGate(self.pipeline.max_staleness, self._push_weights, start_version=start_step,
+                                 partial=self.pipeline.partial_rollout)
         if self.config.trainer.val_before_train and self.val_dataset is not None:
             with gate.exclusive_rollout():
                 val_metrics = self.validate_policy()
@@ -314,6 +322,15 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         self.metrics["pipeline/staleness"] = float(lag.mean())
         self.metrics["pipeline/staleness_max"] = float(lag.max())
         self.metrics["pipeline/policy_version"] = float(rollout.policy_version)
+        token_versions = batch.non_tensor_batch.get("token_versions")
+        if token_versions is not None:
+            # partial rollout: every response token's version (ResumingLLMServerClient)
+            token_lag = np.concatenate([grpo_plus.staleness(np.asarray(v, dtype=np.int64), self.global_steps)
+                                        for v in token_versions if len(v)] or [np.zeros(0, dtype=np.int64)])
+            self.metrics["pipeline/token_staleness"] = float(token_lag.mean()) if token_lag.size else 0.0
+            segments = np.asarray(batch.non_tensor_batch["rollout_segments"], dtype=np.int64)
+            self.metrics["pipeline/interrupted_frac"] = float((segments > 1).mean())
+            self.metrics["pipeline/rollout_segments_max"] = float(segments.max())
 
     def _push_weights(self, version: int) -> None:
         self.checkpoint_manager.update_weights(version)
@@ -430,6 +447,8 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
             "gen_start": rollout.gen_started_at,
             "gen_end": rollout.gen_ended_at,
             "staleness": self.metrics.get("pipeline/staleness"),
+            # partial rollout: per sample (in batch order), its tokens' versions as [version, tokens] runs
+            "token_version_runs": _runs(batch.non_tensor_batch.get("token_versions")),
             "score_mean": self.metrics.get("critic/score/mean"),
             "pg_loss": self.metrics.get("actor/pg_loss"),
             "grad_norm": self.metrics.get("actor/grad_norm"),
@@ -442,6 +461,22 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         os.makedirs(os.path.dirname(os.path.abspath(self.pipeline.trace_file)), exist_ok=True)
         with open(self.pipeline.trace_file, "a") as f:
             f.write(json.dumps(record, default=float) + "\n")
+
+
+def _runs(token_versions) -> list[list[list[int]]] | None:
+    """[[version, count], ...] per sample: a response's per-token versions, run-length encoded."""
+    if token_versions is None:
+        return None
+    out = []
+    for versions in token_versions:
+        runs: list[list[int]] = []
+        for v in versions:
+            if runs and runs[-1][0] == v:
+                runs[-1][1] += 1
+            else:
+                runs.append([int(v), 1])
+        out.append(runs)
+    return out
 
 
 def _pin(cores: list[int]) -> list[int]:

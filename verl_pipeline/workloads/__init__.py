@@ -1,0 +1,1 @@
+"""Synthetic rollout workloads for benchmarks and tests (agent loops verl loads by name)."""
