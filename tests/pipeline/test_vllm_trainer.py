@@ -5,6 +5,7 @@ runs `python -m verl_pipeline.main +recipe=smoke_vllm ...` in a subprocess (need
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -165,3 +166,60 @@ def test_shared_placement_on_vllm_pushes_weights_through_the_colocated_path(tmp_
         assert data["pipeline/rollout_version"] == step  # the push after `step` reached the engine
         assert data["training/rollout_probs_diff_valid"] == 1, step
         assert data["training/rollout_probs_diff_max"] < PROB_TOLERANCE, (step, data)
+
+
+def test_partial_rollout_on_vllm_continues_interrupted_samples_within_the_bound_and_resumes_exactly(tmp_path):
+    # The long-tail workload (verl_pipeline.workloads.long_tail): a quarter of the samples 16x the median (256
+    # tokens), and 2 prompts x 4 samples a step, so decoding a tail (~3 s here) outlasts a training step (~1 s):
+    # a batch's tail still decodes when the step before it ends and its weights are pushed; those requests are
+    # aborted and continue from their prefix with the new weights. The run stops after a checkpoint at step 4
+    # and a second run resumes it.
+    from verl_pipeline.workloads.long_tail import write_config
+
+    k = 1
+    workload = write_config(tmp_path / "long_tail.yaml", median_tokens=16, tail_fraction=0.25, tail_factor=16, seed=0)
+    overrides = vllm_run(tmp_path, "pipeline.partial_rollout=true", f"pipeline.max_staleness={k}",
+                         f"actor_rollout_ref.rollout.agent.agent_loop_config_path={workload}",
+                         "actor_rollout_ref.rollout.agent.default_agent_loop=long_tail_agent",
+                         "data.max_response_length=256", "pipeline.overlong_filtering=false",
+                         "data.train_batch_size=2", "actor_rollout_ref.actor.ppo_mini_batch_size=2",
+                         "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=8",
+                         "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=8",
+                         "trainer.save_freq=2", "trainer.test_freq=3", "trainer.resume_mode=auto")
+    leftovers = RunLeftovers()
+    run_main([*overrides, "trainer.total_training_steps=4"], tmp_path,
+             env={**leftovers.env, "VERL_FILE_LOGGER_PATH": str(tmp_path / "metrics-first.jsonl")})
+    first_log = (tmp_path / "run.log").read_text()
+    run_main([*overrides, "trainer.total_training_steps=6"], tmp_path, env=leftovers.env)
+    leftovers.assert_none()
+    assert "resumed from" in (tmp_path / "run.log").read_text() and "resumed from" not in first_log
+
+    trace = read_trace(tmp_path / "trace.jsonl")
+    assert [t["step"] for t in trace] == list(range(1, 7))
+    # the resumed run trained on exactly the prompts an uninterrupted run would have, batches overlapping or not
+    assert [t["prompt_indices"] for t in trace] == uninterrupted_prompt_order(overrides, 6)
+    interrupted = 0
+    for t in trace:
+        s = t["step"]
+        for runs in t["token_version_runs"]:
+            versions = [v for v, _ in runs]
+            assert versions == sorted(set(versions)), (s, runs)  # versions only move forward
+            assert 0 <= (s - 1) - versions[0] <= k, (s, runs)  # the oldest token is within the bound
+            assert versions[-1] <= s - 1, (s, runs)  # no token from weights trained on this very batch
+            assert all(n > 0 for _, n in runs)
+            interrupted += len(runs) > 1
+    assert interrupted > 0, "no sample was interrupted by a weight push and continued"
+    first = [json.loads(line) for line in (tmp_path / "metrics-first.jsonl").read_text().splitlines()]
+    metrics = {m["step"]: m["data"] for m in first + read_metrics(tmp_path) if "timing_s/step" in m["data"]}
+    assert sorted(metrics) == list(range(1, 7))
+    assert any(d["pipeline/interrupted_frac"] > 0 for d in metrics.values())
+    for t in trace:  # every response token has a version: the runs cover the responses
+        tokens = [sum(n for _, n in runs) for runs in t["token_version_runs"]]
+        assert abs(sum(tokens) / len(tokens) - metrics[t["step"]]["response_length/mean"]) < 1e-6, t["step"]
+        # and the lengths are the workload's: the median or the tail, never cut short by an interruption
+        assert all(12 <= n <= 20 or n == 256 for n in tokens), tokens
+    # validation saw no generation of training batches beside it (the gate drains them first, no push during it)
+    validations = read_trace(tmp_path / "trace.jsonl", event="validation")
+    assert [v["after_step"] for v in validations] == [3, 4, 6]
+    assert not [(t["batch_index"], v["after_step"]) for t in trace for v in validations
+                if t["gen_start"] < v["end"] and v["start"] < t["gen_end"]]
