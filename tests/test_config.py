@@ -187,6 +187,21 @@ def test_partial_rollout_refuses_what_cannot_interrupt_a_request():
     assert [p.key for p in validate(bad)] == ["pipeline.partial_rollout"]
 
 
+def test_micro_batches_that_do_not_divide_a_workers_samples_fail_before_ray_starts():
+    # 2 prompts x 4 samples on one trainer worker: 8 samples, which verl would split into micro-batches of 16
+    cfg = compose(["+recipe=smoke_vllm", "data.train_batch_size=2", "actor_rollout_ref.actor.ppo_mini_batch_size=2"])
+    OmegaConf.resolve(cfg)
+    problems = {p.key: p for p in validate(cfg)}
+    log_prob = problems["actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu"]
+    assert log_prob.value == 16 and "8 samples" in log_prob.why and "divisor of 8" in log_prob.fix
+    assert "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu" in problems
+    cfg = compose(["+recipe=smoke_vllm", "data.train_batch_size=2", "actor_rollout_ref.actor.ppo_mini_batch_size=2",
+                   "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=8",
+                   "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=8"])
+    OmegaConf.resolve(cfg)
+    assert validate(cfg) == []
+
+
 def _main(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "verl_pipeline.main", *args], cwd=REPO, capture_output=True,
                           text=True, timeout=300)

@@ -480,10 +480,37 @@ def check_batch_arithmetic(cfg: DictConfig) -> list[Problem]:
                     f"must divide data.train_batch_size={train_bs} (prompts per step)",
                     f"Use a divisor of {train_bs}.")
         )
+    problems += _micro_batch_problems(cfg, train_bs, mini_bs)
     steps = _get(cfg, "trainer.total_training_steps")
     if steps is not None and (not _is_int(steps) or steps < 1):
         problems.append(Problem("trainer.total_training_steps", steps, "must be a positive integer or null",
                                 "E.g. trainer.total_training_steps=2."))
+    return problems
+
+
+def _micro_batch_problems(cfg: DictConfig, train_bs: Any, mini_bs: Any) -> list[Problem]:
+    """Without dynamic batch sizes verl splits each trainer worker's samples into micro-batches and asserts, mid-step,
+    that they divide evenly (`data size must be divisible by ... micro_batch_size_per_gpu`)."""
+    nnodes, per_node, _ = _pool_sizes(cfg)
+    n = _get(cfg, "actor_rollout_ref.rollout.n")
+    if not all(_is_int(v) and v > 0 for v in (train_bs, mini_bs, n, nnodes, per_node)):
+        return []
+    workers = nnodes * per_node
+    checks = (
+        ("actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu", "actor_rollout_ref.rollout.log_prob_use_dynamic_bsz",
+         train_bs * n, "data.train_batch_size x rollout.n"),
+        ("actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu", "actor_rollout_ref.actor.use_dynamic_bsz",
+         mini_bs * n, "actor.ppo_mini_batch_size x rollout.n"),
+    )
+    problems = []
+    for key, dynamic_key, samples, what in checks:
+        micro = _get(cfg, key)
+        if _get(cfg, dynamic_key) or not _is_int(micro) or micro < 1 or samples % workers:
+            continue
+        if (samples // workers) % micro:
+            problems.append(Problem(key, micro, f"must divide the {samples // workers} samples each of the {workers} "
+                                    f"trainer workers gets ({what} = {samples}, split over the workers)",
+                                    f"Use a divisor of {samples // workers}, or set {dynamic_key}=true."))
     return problems
 
 

@@ -38,10 +38,10 @@ class LongTailAgentLoop(SingleTurnAgentLoop):
     def __init__(self, *args, median_tokens: int = 16, tail_fraction: float = 0.06, tail_factor: int = 12,
                  seed: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
-        longest = median_tokens * tail_factor
+        longest = median_tokens * tail_factor if tail_fraction > 0 else round(median_tokens * 1.25)
         if longest > self.response_length:
-            raise ValueError(f"long_tail_agent: its longest responses ({median_tokens} x {tail_factor} = {longest} "
-                             f"tokens) exceed actor_rollout_ref.rollout.response_length={self.response_length}. "
+            raise ValueError(f"long_tail_agent: its longest responses ({longest} tokens) exceed "
+                             f"actor_rollout_ref.rollout.response_length={self.response_length}. "
                              f"Fix: data.max_response_length={longest} (or a smaller tail_factor in {CONFIG_PATH})")
         self.median_tokens, self.tail_fraction, self.tail_factor = median_tokens, tail_fraction, tail_factor
         self.rng = _streams.setdefault(seed, random.Random(seed))
