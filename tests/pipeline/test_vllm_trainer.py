@@ -147,25 +147,29 @@ def test_staleness_2_on_vllm_runs_ahead_and_never_mixes_versions(tmp_path):
                 if t["gen_start"] < v["end"] and v["start"] < t["gen_end"]]
 
 
-def test_shared_placement_on_vllm_pushes_weights_through_the_colocated_path(tmp_path):
+def test_shared_placement_on_vllm_at_staleness_1_pushes_weights_through_the_colocated_path(tmp_path):
     # One declared device slot: the trainer worker holds it and vLLM's engine runs beside it (verl's hybrid
-    # launch; weights go through the server adapter in the trainer worker, checkpoint_engine.backend=naive). On
-    # policy, so after every push vLLM's token probabilities must equal the trainer's on the same weights.
-    steps = 3
+    # launch; weights go through the server adapter in the trainer worker, checkpoint_engine.backend=naive),
+    # one step ahead of the trainer. Where a batch was sampled on policy (step 1 always), vLLM's token
+    # probabilities must equal the trainer's on the same weights.
+    k, steps = 1, 4
     leftovers = RunLeftovers()
     run_main(vllm_run(tmp_path, "pipeline.rollout_placement=shared", "ray_kwargs.ray_init.num_gpus=1",
-                      "pipeline.max_staleness=0", f"trainer.total_training_steps={steps}"), tmp_path, env=leftovers.env)
+                      f"pipeline.max_staleness={k}", f"trainer.total_training_steps={steps}"), tmp_path,
+             env=leftovers.env)
     leftovers.assert_none()
     (placement,) = read_trace(tmp_path / "trace.jsonl", event="placement")
     assert set(placement["trainer_nodes"]) == set(placement["rollout_nodes"])
     trace = read_trace(tmp_path / "trace.jsonl")
-    assert [t["policy_version"] for t in trace] == list(range(steps))
+    lags = {t["step"]: (t["step"] - 1) - t["policy_version"] for t in trace}
+    assert sorted(lags) == list(range(1, steps + 1)) and lags[1] == 0
+    assert all(0 <= lag <= k for lag in lags.values()) and max(lags.values()) == k, lags  # it ran ahead
     metrics = {m["step"]: m["data"] for m in read_metrics(tmp_path) if "timing_s/step" in m["data"]}
-    assert sorted(metrics) == list(range(1, steps + 1))
     for step, data in metrics.items():
-        assert data["pipeline/rollout_version"] == step  # the push after `step` reached the engine
-        assert data["training/rollout_probs_diff_valid"] == 1, step
-        assert data["training/rollout_probs_diff_max"] < PROB_TOLERANCE, (step, data)
+        assert data["pipeline/rollout_version"] >= step - 1  # the pushes reached the engine (the server reports it)
+        if lags[step] == 0:
+            assert data["training/rollout_probs_diff_max"] < PROB_TOLERANCE, (step, data)
+    assert metrics[steps]["pipeline/rollout_version"] == steps
 
 
 def test_partial_rollout_on_vllm_continues_interrupted_samples_within_the_bound_and_resumes_exactly(tmp_path):
