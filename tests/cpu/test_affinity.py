@@ -1,0 +1,60 @@
+"""pin_current_process moves the whole tree: a child started before the pin (as vLLM's engine is) is pinned too."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from verl_pipeline.cpu.affinity import descendants
+
+pytestmark = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores to pin to one of them")
+
+SCRIPT = textwrap.dedent("""
+    import os, subprocess, sys, threading, time
+    from verl_pipeline.cpu.affinity import pin_current_process
+    # a grandchild started before the pin, as verl's vLLM server starts the engine core and its worker
+    child = subprocess.Popen([sys.executable, "-c",
+        "import subprocess, sys, time; g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
+        " print(g.pid, flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    grandchild = int(child.stdout.readline())
+    ticker = threading.Thread(target=time.sleep, args=(60,), daemon=True)
+    ticker.start()
+    core = sorted(os.sched_getaffinity(0))[-1]
+    pin_current_process([core])
+    tids = [int(t) for t in os.listdir(f"/proc/{os.getpid()}/task")]
+    print(core, child.pid, grandchild, *[sorted(os.sched_getaffinity(p)) == [core] for p in [child.pid, grandchild, *tids]],
+          flush=True)
+    child.kill(); os.kill(grandchild, 9); child.wait()
+""")
+
+
+def test_pinning_moves_the_process_its_threads_and_the_processes_it_started_before():
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    core, child, grandchild, *pinned = out.stdout.split()
+    assert pinned and all(flag == "True" for flag in pinned), out.stdout  # child, grandchild, every thread
+
+
+def test_descendants_lists_children_and_their_children():
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', "
+                              "'import time; time.sleep(30)']); time.sleep(30)"])
+    try:
+        for _ in range(100):
+            below = descendants(os.getpid())
+            if len(below) >= 2:
+                break
+            multiprocessing.Event().wait(0.05)
+        assert child.pid in below and len(below) >= 2, below
+        grandchildren = [p for p in below if p != child.pid]
+    finally:
+        for pid in descendants(child.pid):
+            os.kill(pid, 9)
+        child.kill()
+        child.wait()
+    assert grandchildren
