@@ -12,6 +12,10 @@ verl loads it from `long_tail.yaml` (next to this file) through
 
 The lengths come from one random stream per agent-loop worker process, seeded by `seed`, drawn before the
 request is sent: the same batches in the same order get the same lengths in every run and configuration.
+With `block` > 0 the stream is stratified: every `block` consecutive draws hold exactly
+`round(tail_fraction * block)` tail samples, at random places. A benchmark sets `block` to a step's sample count
+(with one agent-loop worker, verl hands it each batch whole and its samples draw in order), so every batch has the
+same tail and step times compare across configurations instead of varying with how many tails a batch drew.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from verl.experimental.agent_loop.single_turn_agent_loop import SingleTurnAgentL
 
 CONFIG_PATH = Path(__file__).with_name("long_tail.yaml")
 
-_streams: dict[int, random.Random] = {}
+_streams: dict[tuple, "LengthStream"] = {}
 
 
 def draw_length(rng: random.Random, median_tokens: int, tail_fraction: float, tail_factor: int) -> int:
@@ -34,20 +38,46 @@ def draw_length(rng: random.Random, median_tokens: int, tail_fraction: float, ta
     return max(1, round(median_tokens * rng.uniform(0.75, 1.25)))
 
 
+class LengthStream:
+    """Response lengths in draw order: independent draws (`block=0`) or a fixed tail count per block of draws."""
+
+    def __init__(self, median_tokens: int, tail_fraction: float, tail_factor: int, seed: int, block: int = 0):
+        if block < 0:
+            raise ValueError(f"long_tail_agent: block must be >= 0 (0: independent draws), got {block}")
+        self.median_tokens, self.tail_fraction, self.tail_factor, self.block = (
+            median_tokens, tail_fraction, tail_factor, block)
+        self.rng = random.Random(seed)
+        self._pending: list[int] = []
+
+    def next(self) -> int:
+        if not self.block:
+            return draw_length(self.rng, self.median_tokens, self.tail_fraction, self.tail_factor)
+        if not self._pending:
+            tails = round(self.tail_fraction * self.block)
+            body = [draw_length(self.rng, self.median_tokens, 0.0, 1) for _ in range(self.block - tails)]
+            block = body + [self.median_tokens * self.tail_factor] * tails
+            self.rng.shuffle(block)
+            self._pending = block[::-1]
+        return self._pending.pop()
+
+
 class LongTailAgentLoop(SingleTurnAgentLoop):
     def __init__(self, *args, median_tokens: int = 16, tail_fraction: float = 0.06, tail_factor: int = 12,
-                 seed: int = 0, **kwargs):
+                 seed: int = 0, block: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         longest = median_tokens * tail_factor if tail_fraction > 0 else round(median_tokens * 1.25)
         if longest > self.response_length:
             raise ValueError(f"long_tail_agent: its longest responses ({longest} tokens) exceed "
                              f"actor_rollout_ref.rollout.response_length={self.response_length}. "
                              f"Fix: data.max_response_length={longest} (or a smaller tail_factor in {CONFIG_PATH})")
-        self.median_tokens, self.tail_fraction, self.tail_factor = median_tokens, tail_fraction, tail_factor
-        self.rng = _streams.setdefault(seed, random.Random(seed))
+        # verl builds an agent loop per sample: the stream lives in the process, one per law
+        law = (median_tokens, tail_fraction, tail_factor, seed, block)
+        if law not in _streams:
+            _streams[law] = LengthStream(*law)
+        self.lengths = _streams[law]
 
     async def run(self, sampling_params: dict[str, Any], **kwargs):
-        length = draw_length(self.rng, self.median_tokens, self.tail_fraction, self.tail_factor)
+        length = self.lengths.next()
         return await super().run({**sampling_params, "max_tokens": length, "ignore_eos": True}, **kwargs)
 
 
