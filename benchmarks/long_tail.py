@@ -99,14 +99,14 @@ def affinity(cores, sampling_cpu: str) -> str:
 
 def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, sampling_cpu: str) -> list[dict]:
     """One training run; the per-step metrics verl's file logger wrote."""
-    from verl_pipeline.workloads.long_tail import write_config
+    from verl_pipeline.workloads.long_tail import longest_response, write_config
 
     config_path = write_config(workdir / "long_tail.yaml", median_tokens=work.median,
                                tail_fraction=work.tail_fraction,
                                tail_factor=work.tail_factor if work.tail_fraction else 1, seed=work.seed,
                                block=work.prompts * work.n if work.tail_per_step else 0)
     agent = "actor_rollout_ref.rollout.agent"
-    longest = work.median * work.tail_factor if work.tail_fraction else round(work.median * 1.25)
+    longest = longest_response(work.median, work.tail_fraction, work.tail_factor)
     command = [
         sys.executable, "-m", "verl_pipeline.main", f"+recipe={work.recipe}", *work.extra, *overrides,
         f"{agent}.agent_loop_config_path={config_path}",

@@ -38,6 +38,11 @@ def draw_length(rng: random.Random, median_tokens: int, tail_fraction: float, ta
     return max(1, round(median_tokens * rng.uniform(0.75, 1.25)))
 
 
+def longest_response(median_tokens: int, tail_fraction: float, tail_factor: int) -> int:
+    """The longest response the law draws (what `rollout.response_length` must hold)."""
+    return median_tokens * tail_factor if tail_fraction > 0 else round(median_tokens * 1.25)
+
+
 class LengthStream:
     """Response lengths in draw order: independent draws (`block=0`) or a fixed tail count per block of draws."""
 
@@ -65,7 +70,7 @@ class LongTailAgentLoop(SingleTurnAgentLoop):
     def __init__(self, *args, median_tokens: int = 16, tail_fraction: float = 0.06, tail_factor: int = 12,
                  seed: int = 0, block: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
-        longest = median_tokens * tail_factor if tail_fraction > 0 else round(median_tokens * 1.25)
+        longest = longest_response(median_tokens, tail_fraction, tail_factor)
         if longest > self.response_length:
             raise ValueError(f"long_tail_agent: its longest responses ({longest} tokens) exceed "
                              f"actor_rollout_ref.rollout.response_length={self.response_length}. "
