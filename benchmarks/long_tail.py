@@ -47,6 +47,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cpu_vllm import vllm_on_cpu
+
 HERE = Path(__file__).resolve().parent
 
 CONFIGS = ("sync", "batch", "partial")
@@ -60,13 +62,7 @@ def overrides_for(config: str, staleness: int) -> list[str]:
 
 # toy_learning ("repeat the digit D", a dense reward any response length can earn) on vLLM's CPU path, for the
 # learning check: the tiny model at head_dim 32 (vLLM's CPU attention), as README's "any recipe on vLLM" says
-TOY_ON_VLLM = [
-    "actor_rollout_ref.rollout.name=vllm", "actor_rollout_ref.rollout.dtype=float32",
-    "actor_rollout_ref.rollout.enforce_eager=true", "+actor_rollout_ref.rollout.enable_sleep_mode=false",
-    "actor_rollout_ref.rollout.free_cache_engine=false", "actor_rollout_ref.rollout.max_model_len=1024",
-    "actor_rollout_ref.model.path=${vp:tiny_model_vllm}",
-    '+ray_kwargs.ray_init.runtime_env.env_vars.VLLM_CPU_KVCACHE_SPACE="1"',
-]
+TOY_ON_VLLM = [*vllm_on_cpu(max_model_len=1024), "actor_rollout_ref.model.path=${vp:tiny_model_vllm}"]
 
 
 @dataclass

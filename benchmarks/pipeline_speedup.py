@@ -27,18 +27,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from cpu_vllm import vllm_on_cpu
+
 HERE = Path(__file__).resolve().parent
 
 
 # the same random tiny Qwen2 for both engines but for head_dim (vLLM's CPU attention has no kernel for 16)
 ENGINES = {
     "hf": {"model": "tiny_model", "overrides": []},
-    "vllm": {"model": "tiny_model_vllm", "overrides": [
-        "actor_rollout_ref.rollout.name=vllm", "actor_rollout_ref.rollout.dtype=float32",
-        "actor_rollout_ref.rollout.enforce_eager=true", "+actor_rollout_ref.rollout.enable_sleep_mode=false",
-        "actor_rollout_ref.rollout.free_cache_engine=false", "actor_rollout_ref.rollout.max_model_len=2048",
-        '+ray_kwargs.ray_init.runtime_env.env_vars.VLLM_CPU_KVCACHE_SPACE="1"',
-    ]},
+    "vllm": {"model": "tiny_model_vllm", "overrides": vllm_on_cpu(max_model_len=2048)},
 }
 
 

