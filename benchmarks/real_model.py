@@ -126,13 +126,17 @@ def plot(records: dict[str, list[dict]], threshold: float | None, before: dict, 
             title="Held-out pass@1 (16 problems, unseen families)")
     ax1.legend(), ax2.legend()
     ks, width = ["pass@1", "pass@4"], 0.38
-    for offset, (label, res) in ((-width / 2, ("untrained", before)), (width / 2, ("trained", after))):
-        values = [res.get(k) or 0.0 for k in ks]
-        bars = ax3.bar([i + offset for i in range(len(ks))], values, width, label=label)
-        ax3.bar_label(bars, labels=[f"{v:.1%}" for v in values])
-    ax3.set_xticks(range(len(ks)), ks)
-    ax3.set(ylim=(0, 1), ylabel="held-out (56 problems, n=4, T=0.7)", title="Evaluation before and after")
-    ax3.legend()
+    if any(res.get(k) is not None for res in (before, after) for k in ks):
+        for offset, (label, res) in ((-width / 2, ("untrained", before)), (width / 2, ("trained", after))):
+            values = [res.get(k) or 0.0 for k in ks]
+            bars = ax3.bar([i + offset for i in range(len(ks))], values, width, label=label)
+            ax3.bar_label(bars, labels=[f"{v:.1%}" for v in values])
+        ax3.set_xticks(range(len(ks)), ks)
+        ax3.set(ylim=(0, 1), ylabel="held-out (56 problems, n=4, T=0.7)", title="Evaluation before and after")
+        ax3.legend()
+    else:  # --collect of runs whose evaluations were not made
+        ax3.text(0.5, 0.5, "not evaluated in this run", ha="center", va="center", transform=ax3.transAxes)
+        ax3.set_axis_off()
     fig.suptitle("SmolLM2-135M-Instruct, GRPO+ on easy stdin problems, CPU")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
