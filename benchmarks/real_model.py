@@ -11,7 +11,7 @@
 Steps-to-threshold: the first step at which a run's 3-step trailing mean reward reaches the threshold, which is
 half-way from the synchronous run's first-step reward to its best 3-step mean (a level both runs must climb to).
 
-    python benchmarks/real_model.py                  # ~2 h on 2 cores: two 24-step runs (~52 min each, 2026-12-03) + 2 evaluations
+    python benchmarks/real_model.py                  # ~2 h on 2 cores: two 24-step runs (~52 min each) + 2 evals
     python benchmarks/real_model.py --steps 4 --eval-limit 8     # a quick look
 """
 
