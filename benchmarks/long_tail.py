@@ -168,6 +168,8 @@ def main() -> None:
                         help="also the learning check: toy_learning with long-tail lengths, batch vs partial")
     parser.add_argument("--learning-steps", type=int, default=40)
     parser.add_argument("--learning-seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--override", action="append", default=[],
+                        help="extra Hydra override for every run, the learning check's too (repeatable)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep each run's directory (log, metrics, trace.jsonl) under this folder")
     args = parser.parse_args()
@@ -182,7 +184,7 @@ def main() -> None:
     for config, k, tail_fraction, median in plan:
         name = config if config in ("sync", "calibration") else f"{config}-k{k}"
         work = Workload("smoke_vllm", median, tail_fraction, args.tail_factor, args.prompts, args.n, args.steps,
-                        args.seed, args.tail_per_step)
+                        args.seed, args.tail_per_step, tuple(args.override))
         results[config, k] = run_in(name, overrides_for("sync" if config == "calibration" else config, k), work,
                                     args)
 
@@ -225,7 +227,7 @@ def main() -> None:
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
                 "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
-                "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
+                "overrides": args.override, "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
                 "ideal_s": ideal, "bound_s": bound, "tokens_per_s": tokens_per_s,
                 "steps_averaged": len(results[run_key]) - args.warmup, "steps_to_threshold": None,
                 "workload": {"median_tokens": args.median, "tail_fraction": args.tail_fraction,
@@ -254,8 +256,7 @@ def learning_check(args, hardware: str) -> None:
     for config in ("batch", "partial"):
         for seed in args.learning_seeds:
             work = Workload("toy_learning", 8, 0.0625, 16, 8, 8, args.learning_steps, seed, True,
-                            (*TOY_ON_VLLM,
-                             f"actor_rollout_ref.rollout.seed={seed}"))
+                            (*TOY_ON_VLLM, f"actor_rollout_ref.rollout.seed={seed}", *args.override))
             steps = run_in(f"toy-{config}-k1-seed{seed}", overrides_for(config, 1), work, args)
             curves.setdefault(config, []).append([s["critic/score/mean"] for s in steps])
             runs.setdefault(config, []).append(steps)
@@ -276,7 +277,7 @@ def learning_check(args, hardware: str) -> None:
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
                 "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
-                "max_staleness": 1, "step_s": step, "gen_s": statistics.mean(s["timing_s/gen"] for s in flat),
+                "overrides": args.override, "max_staleness": 1, "step_s": step, "gen_s": statistics.mean(s["timing_s/gen"] for s in flat),
                 "train_s": statistics.mean(s["timing_s/step"] - s["pipeline/trainer_idle_s"] for s in flat),
                 "ideal_s": None, "tokens_per_s": None, "steps_averaged": len(flat),
                 "steps_to_threshold": reached[config], "threshold": threshold,
