@@ -36,7 +36,7 @@ RECIPE = "smollm2_coder"
 RUNS = {"sync": "pipeline.max_staleness=0", "pipelined": "pipeline.max_staleness=1"}
 EVAL = ["--n", "4", "--temperature", "0.7", "--max-tokens", "96", "--seed", "0", "--backend", "hf", "--k", "1,4"]
 WINDOW = 3
-# the rollout engine of the training runs; prompts (<= 256 tokens) + 96 response tokens fit in 1024
+# the rollout engine of the training runs; prompts (<= 176 tokens) + 96 response tokens fit in 1024
 ENGINES = {"hf": [], "vllm": vllm_on_cpu(max_model_len=1024)}
 
 

@@ -46,6 +46,8 @@ def test_one_pipelined_step_generates_and_changes_the_weights(smollm2, tmp_path)
         "actor_rollout_ref.actor.ppo_mini_batch_size=2", "actor_rollout_ref.rollout.temperature=1.0",
         "reward.reward_manager.name=naive", "reward.custom_reward_function.path=${vp:toy_reward_file}",
         "reward.custom_reward_function.name=compute_score",
+        # 16-token responses are often all cut off, and GRPO+ would then mask every one: no gradient at all
+        "pipeline.overlong_filtering=false",
         # no weight decay: a parameter moves only if its gradient reached it
         "actor_rollout_ref.actor.optim.weight_decay=0",
         # the weights only (the optimizer state would add 1.1 GB of writes)
@@ -57,3 +59,20 @@ def test_one_pipelined_step_generates_and_changes_the_weights(smollm2, tmp_path)
     after = AutoModelForCausalLM.from_pretrained(tmp_path / "ckpt/global_step_1/actor/huggingface").state_dict()
     changed = [n for n, p in before.items() if not torch.equal(p, after[n].to(p.dtype))]
     assert len(changed) > len(before) // 2, f"only {len(changed)} of {len(before)} tensors changed"
+
+
+def test_every_easy_code_prompt_fits_the_recipes_prompt_length(smollm2):
+    """filter_overlong_prompts would silently drop a problem whose chat prompt exceeds data.max_prompt_length."""
+    from omegaconf import OmegaConf
+    from transformers import AutoTokenizer
+
+    from verl_pipeline.assets.easy_code import verl_rows
+    from verl_pipeline.main import available_recipes
+
+    limit = OmegaConf.load(available_recipes()["smollm2_coder"]).data.max_prompt_length
+    tokenizer = AutoTokenizer.from_pretrained(smollm2)
+    for split in ("train", "val"):
+        for row in verl_rows(split):
+            ids = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
+                                                return_dict=True)["input_ids"]
+            assert len(ids) <= limit, f"{split} problem {row['extra_info']} is {len(ids)} tokens, over {limit}"
