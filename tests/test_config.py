@@ -304,3 +304,14 @@ def test_a_cpu_users_own_mixed_precision_is_kept():
     cfg = compose(["+recipe=smoke", "+actor_rollout_ref.actor.fsdp_config.mixed_precision.param_dtype=bf16"])
     apply_pipeline_settings(cfg)
     assert dict(cfg.actor_rollout_ref.actor.fsdp_config.mixed_precision) == {"param_dtype": "bf16"}
+
+
+def test_cpu_nice_takes_a_niceness_per_role_and_refuses_an_unknown_role_or_a_negative_one():
+    cfg = compose(["+recipe=smoke_vllm", "pipeline.cpu_nice={agent_loop: 10, reward: 19}"])
+    OmegaConf.resolve(cfg)
+    assert validate(cfg) == []
+    for bad_value in ("{driver: 10}", "{reward: -5}", "{reward: 20}", "{reward: low}"):
+        bad = compose(["+recipe=smoke_vllm", f"pipeline.cpu_nice={bad_value}"])
+        OmegaConf.resolve(bad)
+        (problem,) = validate(bad)
+        assert problem.key == "pipeline.cpu_nice" and "0-19" in problem.why and "agent_loop" in problem.fix, bad_value

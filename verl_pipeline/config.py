@@ -74,6 +74,13 @@ class PipelineConfig:
     and `reward` (the reward-loop workers and the sandboxes they start), the sampling side's CPU work, which
     otherwise runs wherever the OS puts it, on the trainer's core too. null leaves scheduling to the OS."""
 
+    cpu_nice: dict | None = None
+    """CPU runs only: set the niceness of a role's processes (every thread, and the processes they start later,
+    such as the reward sandboxes), e.g. {agent_loop: 19, reward: 19}: a map of the cpu_affinity roles to a niceness
+    0-19. Ray runs every worker, so every role, at RAY_worker_niceness (15 by default); above it, the sampling
+    side's CPU work left to the OS yields the trainer's core to the trainer instead of taking a share of it, and
+    still runs whenever a core is idle. Below 15 needs CAP_SYS_NICE. null leaves every priority as Ray set it."""
+
     summary: bool = True
     """Print one readable line per step."""
 
@@ -172,6 +179,16 @@ def check_pipeline_section(node: Any) -> list[Problem]:
                 Problem("pipeline.cpu_affinity", v,
                         f"must be null or a map of {'/'.join(AFFINITY_ROLES)} to lists of core ids",
                         "E.g. pipeline.cpu_affinity='{trainer: [1], rollout: [0]}'.")
+            )
+    v = values["cpu_nice"]
+    if v is not None:
+        ok = isinstance(v, dict) and set(v) <= set(AFFINITY_ROLES) and all(
+            _is_int(n) and 0 <= n <= 19 for n in v.values())
+        if not ok:
+            problems.append(
+                Problem("pipeline.cpu_nice", v,
+                        f"must be null or a map of {'/'.join(AFFINITY_ROLES)} to a niceness 0-19",
+                        "E.g. pipeline.cpu_nice='{agent_loop: 19, reward: 19}'.")
             )
     v = values["trace_file"]
     if v is not None and not isinstance(v, str):

@@ -41,7 +41,12 @@ def test_smoke_trains_writes_jsonl_metrics_for_every_step_and_changes_every_para
     run_main(smoke(tmp_path, "trainer.total_training_steps=2", "trainer.logger=[console,file]",
                    # no weight decay: a parameter moves only if its gradient reached it
                    "actor_rollout_ref.actor.optim.weight_decay=0",
-                   "actor_rollout_ref.actor.checkpoint.save_contents=[model,optimizer,extra,hf_model]"), tmp_path)
+                   "actor_rollout_ref.actor.checkpoint.save_contents=[model,optimizer,extra,hf_model]",
+                   # above Ray's worker niceness (15): no privilege needed
+                   "pipeline.cpu_nice={agent_loop: 17, reward: 19}"), tmp_path)
+    log = (tmp_path / "run.log").read_text()
+    # each actor reports its own niceness after the change
+    assert "set a agent_loop actor to niceness 17" in log and "set a reward actor to niceness 19" in log, log[-3000:]
     metrics = read_metrics(tmp_path)
     steps = [m for m in metrics if "timing_s/step" in m["data"]]
     assert [m["step"] for m in steps] == [1, 2]
@@ -58,7 +63,7 @@ def test_smoke_trains_writes_jsonl_metrics_for_every_step_and_changes_every_para
     # boundary, so mid-run it may trail by one) and holds the final weights at the end
     versions = [m["data"]["pipeline/rollout_version"] for m in steps]
     assert versions == sorted(versions) and versions[-1] == 2.0 and all(v <= s for s, v in zip((1, 2), versions))
-    assert "[verl_pipeline] step 2/2" in (tmp_path / "run.log").read_text()
+    assert "[verl_pipeline] step 2/2" in log
     # the gradient reached every trainable parameter: each one differs from the starting model's
     before = AutoModelForCausalLM.from_pretrained(tiny_coder_path()).state_dict()
     after = AutoModelForCausalLM.from_pretrained(tmp_path / "ckpt/global_step_2/actor/huggingface").state_dict()

@@ -1,4 +1,5 @@
-"""Pin a whole process tree (every thread of the process and of its descendants) to a set of CPU cores.
+"""Pin a whole process tree (every thread of the process and of its descendants) to a set of CPU cores, or
+set its niceness.
 
 On a CPU machine the rollout pool and the trainer pool would otherwise share all cores, and neither the
 pipelining benchmark nor a laptop run could show one pool working while the other trains. Linux affinity is per
@@ -59,3 +60,26 @@ def pin_current_process(cores: list[int]) -> list[int]:
                 continue
     torch.set_num_threads(len(allowed))
     return sorted(os.sched_getaffinity(0))
+
+
+def renice_current_process(niceness: int) -> int:
+    """Set the niceness of every thread of this process and of its descendants to `niceness` (0-19).
+
+    Linux keeps a niceness per thread, and a new thread or process inherits its creator's, so what this tree
+    starts afterwards (a reward sandbox) runs at it too. Raising a priority (a niceness below the current one)
+    needs CAP_SYS_NICE: without it this raises PermissionError naming the niceness it found. Returns this
+    thread's niceness afterwards.
+    """
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    for pid in [os.getpid(), *descendants(os.getpid())]:
+        for tid in _threads(pid):
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, int(niceness))
+            except ProcessLookupError:  # a thread that exited meanwhile
+                continue
+            except PermissionError as err:
+                raise PermissionError(
+                    f"cannot set niceness {niceness} (this process runs at {current}; Ray starts its workers at "
+                    f"RAY_worker_niceness, 15 by default): a lower niceness needs CAP_SYS_NICE. Use a niceness of "
+                    f"{current} or more in pipeline.cpu_nice.") from err
+    return os.getpriority(os.PRIO_PROCESS, 0)

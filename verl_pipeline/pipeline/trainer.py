@@ -173,11 +173,11 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
             "rollout_nodes": ray.get([node_of(s) for s in servers]),
         }
 
-    def _apply_cpu_affinity(self) -> None:
-        """`pipeline.cpu_affinity`: pin each role's actors (and the processes they started) to its cores."""
+    def _apply_cpu_placement(self) -> None:
+        """`pipeline.cpu_affinity`: pin each role's actors (and the processes they started) to its cores;
+        `pipeline.cpu_nice`: set their niceness."""
         import ray
 
-        affinity = self.pipeline.cpu_affinity or {}
         actors = {  # looked up only for the roles asked for
             "trainer": lambda: list(self.actor_rollout_wg.workers),
             "rollout": lambda: rollout_servers(self.llm_server_manager),
@@ -187,10 +187,14 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
             "reward": lambda: list(self.reward_loop_manager.reward_loop_workers),
         }
         calls = []
-        for role, cores in affinity.items():
-            calls += [(role, a.__ray_call__.remote(lambda self, c=list(cores): _pin(c))) for a in actors[role]()]
-        for role, pinned in zip([r for r, _ in calls], ray.get([c for _, c in calls])):
-            print(f"[verl_pipeline] pinned a {role} actor to cores {pinned}", flush=True)
+        for role, cores in (self.pipeline.cpu_affinity or {}).items():
+            calls += [(f"pinned a {role} actor to cores", a.__ray_call__.remote(lambda self, c=list(cores): _pin(c)))
+                      for a in actors[role]()]
+        for role, niceness in (self.pipeline.cpu_nice or {}).items():
+            calls += [(f"set a {role} actor to niceness", a.__ray_call__.remote(lambda self, n=niceness: _renice(n)))
+                      for a in actors[role]()]
+        for what, result in zip([w for w, _ in calls], ray.get([c for _, c in calls])):
+            print(f"[verl_pipeline] {what} {result}", flush=True)
 
     # ------------------------------------------------------------------ the loop
     def fit(self):
@@ -245,7 +249,7 @@ class PipelinedPPOTrainer(VerlTrainerStages, SeparateRayPPOTrainer):
             default_backend=self.config.trainer.logger,
             config=OmegaConf.to_container(self.config, resolve=True),
         )
-        self._apply_cpu_affinity()
+        self._apply_cpu_placement()
         placement = self.placement()
         print(f"[verl_pipeline] trainer pool on nodes {sorted(set(placement['trainer_nodes']))}, "
               f"rollout pool on nodes {sorted(set(placement['rollout_nodes']))}", flush=True)
@@ -488,6 +492,12 @@ def _pin(cores: list[int]) -> list[int]:
     from verl_pipeline.cpu.affinity import pin_current_process
 
     return pin_current_process(cores)
+
+
+def _renice(niceness: int) -> int:
+    from verl_pipeline.cpu.affinity import renice_current_process
+
+    return renice_current_process(niceness)
 
 
 def _atomic_write(path: str, text: str) -> None:
