@@ -9,11 +9,15 @@ kernel running on core B, and prints the ratio:
     stream  in-place add of two 64 MB float32 tensors (memory-bound, as much of training on CPU is)
 
     python benchmarks/core_interference.py            # ~1 min, cores 0 and 1; run it on an otherwise idle machine
+
+`--json` prints one JSON object instead ({kernel: {"alone_s", "loaded_s", "ratio"}}): benchmarks/long_tail.py
+runs it before each round of `--rounds`, so every round's step times come with the machine's speed at the time.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -48,13 +52,16 @@ def timed(setup: str, op: str, n: int, rounds: int = 3) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", type=int, nargs=2, default=[0, 1], metavar=("A", "B"))
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args()
     import torch
 
     core_a, core_b = args.cores
     os.sched_setaffinity(0, {core_a})
     torch.set_num_threads(1)
-    print(f"{'kernel':>7} {'alone_s':>8} {'loaded_s':>8} {'ratio':>6}")
+    results = {}
+    if not args.json:
+        print(f"{'kernel':>7} {'alone_s':>8} {'loaded_s':>8} {'ratio':>6}")
     for name, (setup, op, n) in KERNELS.items():
         alone = timed(setup, op, n)
         other = load_on(core_b, setup, op)
@@ -64,7 +71,11 @@ def main() -> None:
         finally:
             other.kill()
             other.wait()
-        print(f"{name:>7} {alone:>8.3f} {loaded:>8.3f} {loaded / alone:>5.2f}x")
+        results[name] = {"alone_s": alone, "loaded_s": loaded, "ratio": loaded / alone}
+        if not args.json:
+            print(f"{name:>7} {alone:>8.3f} {loaded:>8.3f} {loaded / alone:>5.2f}x")
+    if args.json:
+        print(json.dumps(results))
 
 
 if __name__ == "__main__":

@@ -31,10 +31,19 @@ placement (benchmarks/README.md):
         --sampling-nice 19 --learning --learning-staleness 2    # ~45 min on 2 cores (scripts/install_vllm_cpu.sh)
     python benchmarks/long_tail.py --median 64 --tail-factor 16  # priorities as Ray sets them, k=1 and 2 (~37 min)
 
-Appends one JSON object per configuration to benchmarks/results/long_tail.jsonl:
+This VM's speed drifts (2x within 25 minutes, measured), so one run of each configuration settles little.
+`--rounds R` measures the whole plan R times, the order rotated each round (over 4 rounds every run takes every
+position once), each round with its own calibration and ideal, a machine probe before it (core_interference.py's
+kernels on the trainer's core, alone and with the other core loaded) and the hypervisor's steal over each run
+(/proc/stat); it ends with partial rollout against the issue's bars round by round:
+
+    python benchmarks/long_tail.py --median 64 --tail-factor 16 --staleness 2 --trainer-nice 0 --rollout-nice 0 \
+        --sampling-nice 19 --rounds 4                           # ~105 min
+
+Appends one JSON object per configuration (and round) to benchmarks/results/long_tail.jsonl:
 {"date", "hardware", "engine", "config", "max_staleness", "step_s", "gen_s", "train_s", "ideal_s", "bound_s",
- "tokens_per_s", "steps_averaged", "steps_to_threshold", ...}. train_s is the trainer's busy time per step (the
-step minus its wait for a batch). The random model earns no reward on this workload, so its steps_to_threshold is
+ "tokens_per_s", "steps_averaged", "steps_to_threshold", "round", "steal_frac", "machine_probe", ...}. train_s is
+the trainer's busy time per step (the step minus its wait for a batch). The random model earns no reward on this workload, so its steps_to_threshold is
 null; `--learning` runs the learning check (toy_learning with long-tail lengths, batch vs partial at staleness 1,
 or K with `--learning-staleness K`; see learning_check) and writes its own lines with steps_to_threshold.
 """
@@ -102,15 +111,35 @@ def affinity(cores, sampling_cpu: str) -> str:
 def nice(args) -> str | None:
     """pipeline.cpu_nice: the sampling side below the pools, the pools above Ray's 15 (None: all as Ray has them)."""
     roles = {"trainer": args.trainer_nice, "rollout": args.rollout_nice}
-    if args.sampling_nice:
+    if args.sampling_nice is not None:
         roles.update(agent_loop=args.sampling_nice, reward=args.sampling_nice)
     given = ", ".join(f"{role}: {n}" for role, n in roles.items() if n is not None)
     return f"{{{given}}}" if given else None
 
 
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (/proc/stat's first line, jiffies): user nice system idle iowait irq softirq
+    steal ... ; steal is time a vCPU wanted to run and the hypervisor ran something else."""
+    with open("/proc/stat") as f:
+        return [int(v) for v in f.readline().split()[1:]]
+
+
+def steal_fraction(before: list[int], after: list[int]) -> float:
+    """The share of the machine's CPU time over a window that the hypervisor took (steal, /proc/stat's 8th field)."""
+    delta = [b - a for a, b in zip(before, after)]
+    total = sum(delta[:8])  # guest and guest_nice are already in user and nice
+    return delta[7] / total if total else 0.0
+
+
+@dataclass
+class Run:
+    steps: list[dict]  # per-step metrics verl's file logger wrote
+    steal_frac: float  # of the machine's CPU time over the run, taken by the hypervisor
+
+
 def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, sampling_cpu: str,
-        cpu_nice: str | None = None) -> list[dict]:
-    """One training run; the per-step metrics verl's file logger wrote."""
+        cpu_nice: str | None = None) -> Run:
+    """One training run: its per-step metrics and the steal over it."""
     from verl_pipeline.workloads.long_tail import longest_response, write_config
 
     config_path = write_config(workdir / "long_tail.yaml", median_tokens=work.median,
@@ -139,15 +168,17 @@ def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, s
         command.append(f"pipeline.cpu_nice={cpu_nice}")
     metrics = workdir / "metrics.jsonl"
     env = {**os.environ, "VERL_FILE_LOGGER_PATH": str(metrics)}
+    before = cpu_times()
     with open(workdir / "run.log", "w") as log:
         rc = subprocess.run(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
     if rc != 0:
         sys.exit(f"{name} run failed:\n{(workdir / 'run.log').read_text()[-4000:]}")
+    steal = steal_fraction(before, cpu_times())
     rows = [json.loads(line) for line in metrics.read_text().splitlines()]
-    return [r["data"] for r in rows if "timing_s/step" in r["data"]]
+    return Run([r["data"] for r in rows if "timing_s/step" in r["data"]], steal)
 
 
-def run_in(name: str, overrides: list[str], work: Workload, args) -> list[dict]:
+def run_in(name: str, overrides: list[str], work: Workload, args) -> Run:
     print(f"running {name} ...", flush=True)
     if args.keep:
         (args.keep / name).mkdir(parents=True, exist_ok=True)
@@ -182,8 +213,8 @@ def main() -> None:
     parser.add_argument("--sampling-cpu", choices=("rollout", "os"), default="os",
                         help="where the agent loop and the reward workers run: on the rollout's core, or where the OS "
                              "puts them (then also on the trainer's)")
-    parser.add_argument("--sampling-nice", type=int, default=0, metavar="N",
-                        help="run the agent loop and the reward workers at niceness N (pipeline.cpu_nice; 0: unchanged)")
+    parser.add_argument("--sampling-nice", type=int, default=None, metavar="N",
+                        help="the agent loop's and the reward workers' niceness (pipeline.cpu_nice; default: Ray's 15)")
     parser.add_argument("--trainer-nice", type=int, default=None, metavar="N",
                         help="the trainer pool's niceness (default: Ray's 15; below 15 needs CAP_SYS_NICE, e.g. root)")
     parser.add_argument("--rollout-nice", type=int, default=None, metavar="N",
@@ -198,6 +229,9 @@ def main() -> None:
                         help="extra Hydra override for every run, the learning check's too (repeatable)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep each run's directory (log, metrics, trace.jsonl) under this folder")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every configuration this many times, the order rotated each round, each round "
+                             "with its own calibration, ideal and machine probe (the VM's speed drifts)")
     args = parser.parse_args()
 
     # the workload's mean length: the calibration run decodes as many tokens per step with no tail
@@ -206,16 +240,41 @@ def main() -> None:
     for config in args.configs:
         for k in ([0] if config == "sync" else args.staleness):
             plan.append((config, k, args.tail_fraction, args.median))
-    results: dict[tuple[str, int], list[dict]] = {}
-    for config, k, tail_fraction, median in plan:
-        name = config if config in ("sync", "calibration") else f"{config}-k{k}"
-        work = Workload("smoke_vllm", median, tail_fraction, args.tail_factor, args.prompts, args.n, args.steps,
-                        args.seed, args.tail_per_step, tuple(args.override))
-        results[config, k] = run_in(name, overrides_for("sync" if config == "calibration" else config, k), work,
-                                    args)
+    hardware = f"{platform.processor() or platform.machine()} x{os.cpu_count()} cores (CPU)"
+    rows: list[dict] = []
+    for round_ in range(args.rounds):
+        # rotated, so that over len(plan) rounds every configuration runs once in every position of a round
+        order = plan[round_ % len(plan):] + plan[:round_ % len(plan)]
+        probe = machine_probe(args.cores) if args.cores else None
+        results: dict[tuple[str, int], Run] = {}
+        for config, k, tail_fraction, median in order:
+            name = config if config in ("sync", "calibration") else f"{config}-k{k}"
+            if args.rounds > 1:
+                name += f"-r{round_}"
+            work = Workload("smoke_vllm", median, tail_fraction, args.tail_factor, args.prompts, args.n, args.steps,
+                            args.seed, args.tail_per_step, tuple(args.override))
+            results[config, k] = run_in(name, overrides_for("sync" if config == "calibration" else config, k), work,
+                                        args)
+        rows += report(results, args, hardware, round_, probe)
+    if args.rounds > 1:
+        print_spread(rows)
+    if args.learning:
+        learning_check(args, hardware)
+    print(f"\nresults appended to {args.output}")
 
+
+def machine_probe(cores) -> dict:
+    """benchmarks/core_interference.py's kernels on the trainer's core, alone and with the rollout's core loaded."""
+    rollout, trainer = cores
+    done = subprocess.run([sys.executable, str(HERE / "core_interference.py"), "--json", "--cores", str(trainer),
+                           str(rollout)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def report(results: dict[tuple[str, int], Run], args, hardware: str, round_: int, probe: dict | None) -> list[dict]:
+    """One round's table, and its JSON lines appended to --output (returned too)."""
     def mean(run_key: tuple[str, int], key: str) -> float:
-        return mean_after_warmup(results[run_key], key, args.warmup) if run_key in results else float("nan")
+        return mean_after_warmup(results[run_key].steps, key, args.warmup) if run_key in results else float("nan")
 
     def busy(run_key: tuple[str, int]) -> float:
         """The trainer's time per step that is not waiting for a batch (its share of the step)."""
@@ -227,45 +286,86 @@ def main() -> None:
     # what the staleness bound allows when a batch's slowest sample takes `tail` from its admission: batch b is
     # admitted once step b - 1 - k ended, so k + 1 batches at most overlap: step >= (tail + train) / (k + 1)
     tail = mean(("sync", 0), "timing_s/gen")
-    hardware = f"{platform.processor() or platform.machine()} x{os.cpu_count()} cores (CPU)"
-    print(f"\nworkload: long tail, median {args.median} tokens, {args.tail_fraction:.2%} of samples "
+    print(f"\n{f'round {round_ + 1} of {args.rounds}: ' if args.rounds > 1 else ''}workload: long tail, median "
+          f"{args.median} tokens, {args.tail_fraction:.2%} of samples "
           f"x{args.tail_factor}{' (that many in every step)' if args.tail_per_step else ''}; tiny Qwen2 on vLLM, "
           f"{hardware}; means over steps {args.warmup + 1}..{args.steps}")
+    if probe:
+        print("machine probe (trainer's core alone / with the other loaded): " + ", ".join(
+            f"{name} {p['alone_s']:.3f}s / {p['loaded_s']:.3f}s" for name, p in probe.items()))
     print(f"pure generation of a step's tokens (no tail) {pure_gen:.3f}s, training side {train_side:.3f}s -> "
           f"ideal step {ideal:.3f}s; a batch's generation with its tail (sync) {tail:.3f}s\n")
     print(f"{'config':>10} {'step_s':>7} {'gen_s':>6} {'train_s':>7} {'tokens/s':>8} {'vs batch':>8} "
-          f"{'of ideal':>8} {'bound_s':>7}")
+          f"{'of ideal':>8} {'bound_s':>7} {'steal':>6}")
+    rows = []
+    for (config, k) in results:
+        if config == "calibration":
+            continue
+        run_key = (config, k)
+        step = mean(run_key, "timing_s/step")
+        batch_step = mean(("batch", k), "timing_s/step") if config != "sync" else float("nan")
+        bound = max(train_side, (tail + train_side) / (k + 1)) if config == "partial" else None
+        # tokens decoded per second of step: the step's responses over its wall time
+        tokens_per_s = mean(run_key, "response_length/mean") * args.prompts * args.n / step
+        name = config if config == "sync" else f"{config}-k{k}"
+        steal = results[run_key].steal_frac
+        print(f"{name:>10} {step:>7.3f} {mean(run_key, 'timing_s/gen'):>6.3f} {busy(run_key):>7.3f} "
+              f"{tokens_per_s:>8.1f} {batch_step / step:>7.2f}x {ideal / step:>8.0%} "
+              f"{'' if bound is None else f'{bound:.3f}':>7} {steal:>6.1%}")
+        rows.append({
+            "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
+            "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
+            "cpu_nice": nice(args),
+            "overrides": args.override,
+            "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
+            "ideal_s": ideal, "bound_s": bound, "tokens_per_s": tokens_per_s,
+            "steps_averaged": len(results[run_key].steps) - args.warmup, "steps_to_threshold": None,
+            "workload": {"median_tokens": args.median, "tail_fraction": args.tail_fraction,
+                         "tail_factor": args.tail_factor, "tail_per_step": args.tail_per_step, "seed": args.seed,
+                         "samples_per_step": args.prompts * args.n},
+            "interrupted_frac": mean(run_key, "pipeline/interrupted_frac") if config == "partial" else 0.0,
+            "round": round_, "rounds": args.rounds, "order": [c if c in ("sync", "calibration") else f"{c}-k{kk}"
+                                                              for c, kk in results],
+            "steal_frac": steal, "machine_probe": probe,
+        })
     args.output.parent.mkdir(parents=True, exist_ok=True)
     with open(args.output, "a") as f:
-        for (config, k) in results:
-            if config == "calibration":
+        f.writelines(json.dumps(row) + "\n" for row in rows)
+    return rows
+
+
+# the issue's bars for partial rollout: a step within 15% of the ideal, at least 1.3x faster than batch-level
+IDEAL_BAR, BATCH_BAR = 1.15, 1.3
+
+
+def print_spread(rows: list[dict]) -> None:
+    """Partial rollout against the bars, round by round: the spread a single run cannot show."""
+    for k in sorted({r["max_staleness"] for r in rows if r["config"] == "partial"}):
+        rounds = sorted({r["round"] for r in rows})
+        print(f"\npartial rollout at staleness {k}, round by round (bars: step <= {IDEAL_BAR}x ideal, "
+              f">= {BATCH_BAR}x batch-level)")
+        print(f"{'round':>5} {'sync_s':>7} {'batch_s':>7} {'partial':>7} {'ideal_s':>7} {'of ideal':>8} "
+              f"{'vs batch':>8}  both")
+        of_ideal, vs_batch, met = [], [], 0
+        for round_ in rounds:
+            pick = {r["config"]: r for r in rows if r["round"] == round_ and r["max_staleness"] in (0, k)}
+            if "batch" not in pick:
+                print(f"{round_ + 1:>5} (no batch-level run at staleness {k} to compare with)")
                 continue
-            run_key = (config, k)
-            step = mean(run_key, "timing_s/step")
-            batch_step = mean(("batch", k), "timing_s/step") if config != "sync" else float("nan")
-            bound = max(train_side, (tail + train_side) / (k + 1)) if config == "partial" else None
-            # tokens decoded per second of step: the step's responses over its wall time
-            tokens_per_s = mean(run_key, "response_length/mean") * args.prompts * args.n / step
-            name = config if config == "sync" else f"{config}-k{k}"
-            print(f"{name:>10} {step:>7.3f} {mean(run_key, 'timing_s/gen'):>6.3f} {busy(run_key):>7.3f} "
-                  f"{tokens_per_s:>8.1f} {batch_step / step:>7.2f}x {ideal / step:>8.0%} "
-                  f"{'' if bound is None else f'{bound:.3f}':>7}")
-            f.write(json.dumps({
-                "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
-                "cpu_affinity": affinity(args.cores, args.sampling_cpu) if args.cores else None,
-                "cpu_nice": nice(args),
-                "overrides": args.override,
-                "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
-                "ideal_s": ideal, "bound_s": bound, "tokens_per_s": tokens_per_s,
-                "steps_averaged": len(results[run_key]) - args.warmup, "steps_to_threshold": None,
-                "workload": {"median_tokens": args.median, "tail_fraction": args.tail_fraction,
-                             "tail_factor": args.tail_factor, "tail_per_step": args.tail_per_step, "seed": args.seed,
-                             "samples_per_step": args.prompts * args.n},
-                "interrupted_frac": mean(run_key, "pipeline/interrupted_frac") if config == "partial" else 0.0,
-            }) + "\n")
-    if args.learning:
-        learning_check(args, hardware)
-    print(f"\nresults appended to {args.output}")
+            partial, batch, sync = pick["partial"], pick["batch"], pick.get("sync")
+            over_ideal = partial["step_s"] / partial["ideal_s"]
+            speedup = batch["step_s"] / partial["step_s"]
+            both = over_ideal <= IDEAL_BAR and speedup >= BATCH_BAR
+            met += both
+            of_ideal.append(partial["ideal_s"] / partial["step_s"])
+            vs_batch.append(speedup)
+            print(f"{round_ + 1:>5} {sync['step_s'] if sync else float('nan'):>7.3f} {batch['step_s']:>7.3f} "
+                  f"{partial['step_s']:>7.3f} {partial['ideal_s']:>7.3f} {of_ideal[-1]:>8.0%} {speedup:>7.2f}x  "
+                  f"{'yes' if both else 'no'}")
+        if not of_ideal:
+            continue
+        print(f"median: {statistics.median(of_ideal):.0%} of the ideal, {statistics.median(vs_batch):.2f}x over "
+              f"batch-level; both bars met in {met} of {len(rounds)} rounds")
 
 
 def learning_check(args, hardware: str) -> None:
@@ -286,7 +386,7 @@ def learning_check(args, hardware: str) -> None:
             work = Workload("toy_learning", 8, 0.0625, 16, 8, 8, args.learning_steps, seed, True,
                             (*TOY_ON_VLLM, f"actor_rollout_ref.rollout.seed={seed}", *args.override))
             k = args.learning_staleness
-            steps = run_in(f"toy-{config}-k{k}-seed{seed}", overrides_for(config, k), work, args)
+            steps = run_in(f"toy-{config}-k{k}-seed{seed}", overrides_for(config, k), work, args).steps
             curves.setdefault(config, []).append([s["critic/score/mean"] for s in steps])
             runs.setdefault(config, []).append(steps)
     import numpy as np

@@ -74,3 +74,14 @@ def test_core_interference_prints_each_kernel_alone_and_loaded_with_their_ratio(
     assert set(rows) == {"matmul", "stream"}, out
     for name, (alone, loaded, ratio) in rows.items():
         assert alone > 0 and ratio == pytest.approx(loaded / alone, abs=0.006), (name, out)
+
+
+@pytest.mark.skipif(len(__import__("os").sched_getaffinity(0)) < 2, reason="needs two cores")
+def test_core_interference_json_gives_each_kernel_alone_loaded_and_ratio():
+    # benchmarks/long_tail.py --rounds reads this before every round
+    import json
+
+    probe = json.loads(run("core_interference.py", "--json"))
+    assert set(probe) == {"matmul", "stream"}, probe
+    for name, kernel in probe.items():
+        assert kernel["alone_s"] > 0 and kernel["ratio"] == pytest.approx(kernel["loaded_s"] / kernel["alone_s"]), probe
