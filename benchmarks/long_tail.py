@@ -38,7 +38,11 @@ kernels on the trainer's core, alone and with the other core loaded) and the hyp
 (/proc/stat); it ends with partial rollout against the issue's bars round by round:
 
     python benchmarks/long_tail.py --median 64 --tail-factor 16 --staleness 2 --trainer-nice 0 --rollout-nice 0 \
-        --sampling-nice 19 --rounds 4                           # ~105 min
+        --sampling-nice 0 --rounds 4                            # ~105 min
+
+The sampling side at 0 with the pools (not 19): measured, at 19 it is starved once partial rollout keeps both
+cores busy, and it is on the critical path (a batch is the trainer's only once the agent loop and the reward hand
+it over); at 0 it takes its small share where it needs it (benchmarks/README.md).
 
 Appends one JSON object per configuration (and round) to benchmarks/results/long_tail.jsonl:
 {"date", "hardware", "engine", "config", "max_staleness", "step_s", "gen_s", "train_s", "ideal_s", "bound_s",
