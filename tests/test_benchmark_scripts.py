@@ -73,7 +73,10 @@ def test_core_interference_prints_each_kernel_alone_and_loaded_with_their_ratio(
         r"^\s*(matmul|stream)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)x\s*$", out, re.MULTILINE))
     assert set(rows) == {"matmul", "stream"}, out
     for name, (alone, loaded, ratio) in rows.items():
-        assert alone > 0 and ratio == pytest.approx(loaded / alone, abs=0.006), (name, out)
+        # the times print to 3 decimals, the ratio (of the unrounded times) to 2: the most that rounding can move
+        # loaded / alone, plus the ratio's own rounding
+        slack = 0.0005 * (1 / alone + loaded / alone ** 2) + 0.005
+        assert alone > 0 and ratio == pytest.approx(loaded / alone, abs=slack), (name, out)
 
 
 @pytest.mark.skipif(len(__import__("os").sched_getaffinity(0)) < 2, reason="needs two cores")
@@ -85,3 +88,23 @@ def test_core_interference_json_gives_each_kernel_alone_loaded_and_ratio():
     assert set(probe) == {"matmul", "stream"}, probe
     for name, kernel in probe.items():
         assert kernel["alone_s"] > 0 and kernel["ratio"] == pytest.approx(kernel["loaded_s"] / kernel["alone_s"]), probe
+
+
+def test_long_tail_spread_says_when_no_scheduler_could_clear_the_batch_level_bar(capsys):
+    # round 1: batch-level 1.6x the ideal, partial at it (both bars met); round 2: batch-level already within 1.2x
+    # of the ideal, so even partial at the ideal is 1.2x over it: the ceiling column and the count say so
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from long_tail import print_spread
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    rows = []
+    for round_, (batch, partial) in enumerate([(8.0, 5.0), (6.0, 5.0)]):
+        rows += [{"config": "sync", "max_staleness": 0, "round": round_, "step_s": 10.0, "ideal_s": 5.0},
+                 {"config": "batch", "max_staleness": 2, "round": round_, "step_s": batch, "ideal_s": 5.0},
+                 {"config": "partial", "max_staleness": 2, "round": round_, "step_s": partial, "ideal_s": 5.0}]
+    print_spread(rows)
+    out = capsys.readouterr().out
+    assert re.search(r"^\s+1\s.*\s100%\s+1\.60x\s+1\.60x\s+yes$", out, re.MULTILINE), out
+    assert re.search(r"^\s+2\s.*\s100%\s+1\.20x\s+1\.20x\s+no$", out, re.MULTILINE), out
+    assert "both bars met in 1 of 2 rounds; the 1.3x bar out of reach (ceiling under it) in 1" in out, out
