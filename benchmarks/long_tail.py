@@ -115,9 +115,9 @@ def affinity(cores, sampling_cpu: str) -> str:
     return "{" + ", ".join(f"{role}: {cpus}" for role, cpus in roles.items()) + "}"
 
 
-def sampling_cpu_of(name: str, args) -> str:
+def sampling_cpu_of(config: str, args) -> str:
     """Where a run's sampling side goes: --partial-sampling-cpu for partial rollout's runs, else --sampling-cpu."""
-    if "partial" in name.split("-") and args.partial_sampling_cpu:
+    if config == "partial" and args.partial_sampling_cpu:
         return args.partial_sampling_cpu
     return args.sampling_cpu
 
@@ -196,13 +196,15 @@ def run(name: str, overrides: list[str], work: Workload, workdir: Path, cores, s
     return Run([r["data"] for r in rows if "timing_s/step" in r["data"]], steal)
 
 
-def run_in(name: str, overrides: list[str], work: Workload, args) -> Run:
+def run_in(name: str, config: str, k: int, work: Workload, args) -> Run:
     print(f"running {name} ...", flush=True)
+    overrides = overrides_for("sync" if config == "calibration" else config, k)
+    placement = sampling_cpu_of(config, args)
     if args.keep:
         (args.keep / name).mkdir(parents=True, exist_ok=True)
-        return run(name, overrides, work, args.keep / name, args.cores, sampling_cpu_of(name, args), nice(args))
+        return run(name, overrides, work, args.keep / name, args.cores, placement, nice(args))
     with tempfile.TemporaryDirectory(prefix=f"long-tail-{name}-") as tmp:
-        return run(name, overrides, work, Path(tmp), args.cores, sampling_cpu_of(name, args), nice(args))
+        return run(name, overrides, work, Path(tmp), args.cores, placement, nice(args))
 
 
 def mean_after_warmup(steps: list[dict], key: str, warmup: int) -> float:
@@ -272,8 +274,7 @@ def main() -> None:
             name = run_name(config, k) + (f"-r{round_}" if args.rounds > 1 else "")
             work = Workload("smoke_vllm", median, tail_fraction, args.tail_factor, args.prompts, args.n, args.steps,
                             args.seed, args.tail_per_step, tuple(args.override))
-            results[config, k] = run_in(name, overrides_for("sync" if config == "calibration" else config, k), work,
-                                        args)
+            results[config, k] = run_in(name, config, k, work, args)
         rows += report(results, args, hardware, round_, probe)
     if args.rounds > 1:
         print_spread(rows)
@@ -333,7 +334,7 @@ def report(results: dict[tuple[str, int], Run], args, hardware: str, round_: int
               f"{'' if bound is None else f'{bound:.3f}':>7} {steal:>6.1%}")
         rows.append({
             "date": datetime.date.today().isoformat(), "hardware": hardware, "engine": "vllm", "config": config,
-            "cpu_affinity": affinity(args.cores, sampling_cpu_of(name, args)) if args.cores else None,
+            "cpu_affinity": affinity(args.cores, sampling_cpu_of(config, args)) if args.cores else None,
             "cpu_nice": nice(args),
             "overrides": args.override,
             "max_staleness": k, "step_s": step, "gen_s": mean(run_key, "timing_s/gen"), "train_s": busy(run_key),
@@ -412,7 +413,7 @@ def learning_check(args, hardware: str) -> None:
             work = Workload("toy_learning", 8, 0.0625, 16, 8, 8, args.learning_steps, seed, True,
                             (*TOY_ON_VLLM, f"actor_rollout_ref.rollout.seed={seed}", *args.override))
             k = args.learning_staleness
-            steps = run_in(f"toy-{config}-k{k}-seed{seed}", overrides_for(config, k), work, args).steps
+            steps = run_in(f"toy-{config}-k{k}-seed{seed}", config, k, work, args).steps
             curves.setdefault(config, []).append([s["critic/score/mean"] for s in steps])
             runs.setdefault(config, []).append(steps)
     import numpy as np
