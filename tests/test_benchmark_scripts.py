@@ -100,11 +100,27 @@ def test_long_tail_spread_says_when_no_scheduler_could_clear_the_batch_level_bar
         sys.path.remove(str(BENCHMARKS))
     rows = []
     for round_, (batch, partial) in enumerate([(8.0, 5.0), (6.0, 5.0)]):
-        rows += [{"config": "sync", "max_staleness": 0, "round": round_, "step_s": 10.0, "ideal_s": 5.0},
-                 {"config": "batch", "max_staleness": 2, "round": round_, "step_s": batch, "ideal_s": 5.0},
-                 {"config": "partial", "max_staleness": 2, "round": round_, "step_s": partial, "ideal_s": 5.0}]
+        sized = {"workload": {"tail_factor": 16 + 8 * round_}, "tail_to_train": 1.7}
+        rows += [{"config": "sync", "max_staleness": 0, "round": round_, "step_s": 10.0, "ideal_s": 5.0} | sized,
+                 {"config": "batch", "max_staleness": 2, "round": round_, "step_s": batch, "ideal_s": 5.0} | sized,
+                 {"config": "partial", "max_staleness": 2, "round": round_, "step_s": partial, "ideal_s": 5.0} | sized]
     print_spread(rows)
     out = capsys.readouterr().out
-    assert re.search(r"^\s+1\s.*\s100%\s+1\.60x\s+1\.60x\s+yes$", out, re.MULTILINE), out
-    assert re.search(r"^\s+2\s.*\s100%\s+1\.20x\s+1\.20x\s+no$", out, re.MULTILINE), out
+    # each round's tail factor and tail over training, as its sizing run set them
+    assert re.search(r"^\s+1\s+x16\s+1\.70\s.*\s100%\s+1\.60x\s+1\.60x\s+yes$", out, re.MULTILINE), out
+    assert re.search(r"^\s+2\s+x24\s+1\.70\s.*\s100%\s+1\.20x\s+1\.20x\s+no$", out, re.MULTILINE), out
     assert "both bars met in 1 of 2 rounds; the 1.3x bar out of reach (ceiling under it) in 1" in out, out
+
+
+def test_long_tail_sizing_scales_the_tail_factor_to_the_asked_tail_over_training_within_its_range():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from long_tail import TAIL_FACTORS, sized_tail_factor
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    # tail 4 s over training 4 s at x16: 1.0, so x16 * 1.7 = x27 for 1.7; a tail twice the target halves it
+    assert sized_tail_factor(16, tail_s=4.0, train_s=4.0, target=1.7) == 27
+    assert sized_tail_factor(32, tail_s=13.6, train_s=4.0, target=1.7) == 16
+    # a machine so slow or fast that the factor would leave the workload's range is held at its edge
+    assert sized_tail_factor(16, tail_s=40.0, train_s=4.0, target=1.7) == TAIL_FACTORS[0]
+    assert sized_tail_factor(16, tail_s=0.4, train_s=4.0, target=1.7) == TAIL_FACTORS[1]
