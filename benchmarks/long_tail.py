@@ -219,6 +219,18 @@ def mean_after_warmup(steps: list[dict], key: str, warmup: int) -> float:
     return statistics.mean(values) if values else float("nan")
 
 
+def trainer_busy(steps: list[dict], warmup: int) -> float:
+    """The trainer's time per step that is not waiting for a batch (its share of the step)."""
+    return mean_after_warmup(steps, "timing_s/step", warmup) - mean_after_warmup(steps, "pipeline/trainer_idle_s",
+                                                                                 warmup)
+
+
+def smoke_workload(args, tail_factor: int, median: int, tail_fraction: float, steps: int) -> Workload:
+    """The benchmark's workload on the smoke_vllm recipe, as the command line sets it."""
+    return Workload("smoke_vllm", median, tail_fraction, tail_factor, args.prompts, args.n, steps, args.seed,
+                    args.tail_per_step, tuple(args.override))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=CONFIGS)
@@ -283,9 +295,8 @@ def main() -> None:
         results: dict[tuple[str, int], Run] = {}
         for config, k, tail_fraction, median in order:
             name = run_name(config, k) + (f"-r{round_}" if args.rounds > 1 else "")
-            work = Workload("smoke_vllm", median, tail_fraction, factor, args.prompts, args.n, args.steps,
-                            args.seed, args.tail_per_step, tuple(args.override))
-            results[config, k] = run_in(name, config, k, work, args)
+            results[config, k] = run_in(name, config, k, smoke_workload(args, factor, median, tail_fraction,
+                                                                         args.steps), args)
         rows += report(results, args, hardware, round_, probe, factor, sizing)
     if args.rounds > 1:
         print_spread(rows)
@@ -327,13 +338,10 @@ def size_tail(factor: int, args, round_: int) -> dict:
     bound's window (k + 1 steps); this VM's decode speed against training drifts within the hour (tail over training
     1.05-2.05 at x16 and x32 on one day, benchmarks/README.md), so a fixed factor lands outside that window.
     """
-    work = Workload("smoke_vllm", args.median, args.tail_fraction, factor, args.prompts, args.n, args.sizing_steps,
-                    args.seed, args.tail_per_step, tuple(args.override))
+    work = smoke_workload(args, factor, args.median, args.tail_fraction, args.sizing_steps)
     steps = run_in(f"sizing-r{round_}", "sync", 0, work, args).steps
     warmup = min(2, len(steps) - 1)
-    tail = mean_after_warmup(steps, "timing_s/gen", warmup)
-    train = mean_after_warmup(steps, "timing_s/step", warmup) - mean_after_warmup(steps, "pipeline/trainer_idle_s",
-                                                                                 warmup)
+    tail, train = mean_after_warmup(steps, "timing_s/gen", warmup), trainer_busy(steps, warmup)
     sized = sized_tail_factor(factor, tail, train, args.tail_to_train)
     print(f"sizing: at x{factor} a batch's generation with its tail {tail:.3f}s over the training side {train:.3f}s "
           f"= {tail / train:.2f}; for {args.tail_to_train:.2f} the round runs at x{sized}", flush=True)
@@ -355,8 +363,7 @@ def report(results: dict[tuple[str, int], Run], args, hardware: str, round_: int
         return mean_after_warmup(results[run_key].steps, key, args.warmup) if run_key in results else float("nan")
 
     def busy(run_key: tuple[str, int]) -> float:
-        """The trainer's time per step that is not waiting for a batch (its share of the step)."""
-        return mean(run_key, "timing_s/step") - mean(run_key, "pipeline/trainer_idle_s")
+        return trainer_busy(results[run_key].steps, args.warmup) if run_key in results else float("nan")
 
     pure_gen = mean(("calibration", 0), "timing_s/gen")
     train_side = busy(("sync", 0))

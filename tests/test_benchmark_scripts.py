@@ -90,14 +90,20 @@ def test_core_interference_json_gives_each_kernel_alone_loaded_and_ratio():
         assert kernel["alone_s"] > 0 and kernel["ratio"] == pytest.approx(kernel["loaded_s"] / kernel["alone_s"]), probe
 
 
+def long_tail():
+    """benchmarks/long_tail.py as a module (it imports its sibling cpu_vllm, so benchmarks/ goes on the path)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import long_tail
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return long_tail
+
+
 def test_long_tail_spread_says_when_no_scheduler_could_clear_the_batch_level_bar(capsys):
     # round 1: batch-level 1.6x the ideal, partial at it (both bars met); round 2: batch-level already within 1.2x
     # of the ideal, so even partial at the ideal is 1.2x over it: the ceiling column and the count say so
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from long_tail import print_spread
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    print_spread = long_tail().print_spread
     rows = []
     for round_, (batch, partial) in enumerate([(8.0, 5.0), (6.0, 5.0)]):
         sized = {"workload": {"tail_factor": 16 + 8 * round_}, "tail_to_train": 1.7}
@@ -113,11 +119,7 @@ def test_long_tail_spread_says_when_no_scheduler_could_clear_the_batch_level_bar
 
 
 def test_long_tail_sizing_scales_the_tail_factor_to_the_asked_tail_over_training_within_its_range():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        from long_tail import TAIL_FACTORS, sized_tail_factor
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    TAIL_FACTORS, sized_tail_factor = long_tail().TAIL_FACTORS, long_tail().sized_tail_factor
     # tail 4 s over training 4 s at x16: 1.0, so x16 * 1.7 = x27 for 1.7; a tail twice the target halves it
     assert sized_tail_factor(16, tail_s=4.0, train_s=4.0, target=1.7) == 27
     assert sized_tail_factor(32, tail_s=13.6, train_s=4.0, target=1.7) == 16
